@@ -1,0 +1,50 @@
+package io.edldist.jobs.bench;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/** Renders BENCHMARKS.md from one bench result, so the file always matches a real run. */
+final class BenchMarkdown {
+  private BenchMarkdown() {}
+
+  @SuppressWarnings("unchecked")
+  static String render(Map<String, Object> r, Path json) {
+    Map<String, Object> rates = (Map<String, Object>) r.get("samples_per_s");
+    Map<String, Object> e2e = (Map<String, Object>) r.get("end_to_end");
+    return String.format(
+        Locale.ROOT,
+        """
+        # Benchmarks
+
+        Produced by `bin/edl-dist bench` on %s (%s cores, %s Spark task slots); raw result:
+        `%s`. Each figure is the median of %s runs; both sides of every ratio were measured in
+        the same run on the same cores.
+
+        | ratio | value | goal | what it compares |
+        |---|---:|---:|---|
+        | `infer_efficiency` | %.3f | >= 0.90 | Spark infer stage (Delta in, Delta out) / bare DJL loop over the same %s rows in memory, batch %s |
+        | `offline_kd_speedup` | %.2f | >= 5 | student training from `soft_labels` / online distillation (teacher forward in the loop), %s rows x %s epoch(s), batch %s, student %s |
+        | `end_to_end_speedup` | %.2f | > 1 | online distillation / (infer once + offline training), %s epochs over the train split: %.0f s vs %.0f s |
+
+        | throughput | samples/s |
+        |---|---:|
+        | Spark infer stage | %.0f |
+        | bare DJL batched forward loop | %.0f |
+        | offline KD training (reads logits) | %.0f |
+        | online KD training (runs teacher) | %.0f |
+
+        Teacher: `%s`. Reproduce with `bin/edl-dist bench` (settings: `bench.repeats`,
+        `bench.rows`, `bench.epochs`, `infer.batch-size`, `train.batch-size`).
+        """,
+        r.get("timestamp"), r.get("cores"), r.get("spark_task_slots"), json, r.get("repeats"),
+        (Double) r.get("infer_efficiency"), r.get("infer_rows"), r.get("infer_batch_size"),
+        (Double) r.get("offline_kd_speedup"), r.get("train_rows"), r.get("train_epochs"),
+        r.get("train_batch_size"), r.get("student"),
+        (Double) r.get("end_to_end_speedup"), e2e.get("epochs"), (Double) e2e.get("online_s"),
+        (Double) e2e.get("infer_plus_offline_s"),
+        (Double) rates.get("spark_infer"), (Double) rates.get("bare_djl_infer"),
+        (Double) rates.get("offline_kd_train"), (Double) rates.get("online_kd_train"),
+        r.get("teacher"));
+  }
+}

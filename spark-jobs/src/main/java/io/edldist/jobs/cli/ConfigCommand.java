@@ -1,0 +1,26 @@
+package io.edldist.jobs.cli;
+
+import io.edldist.jobs.config.EdlConfig;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+    name = "config",
+    mixinStandardHelpOptions = true,
+    description = "List every setting with its current value, default and meaning.")
+final class ConfigCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+
+  @Override
+  public Integer call() {
+    EdlConfig config = main.config();
+    for (EdlConfig.Key<?> key : EdlConfig.keys()) {
+      System.out.printf(
+          "%-24s = %-36s # %s (default: %s)%n",
+          key.name(), config.raw(key), key.doc(), key.defaultValue().isEmpty() ? "none" : key.defaultValue());
+    }
+    config.sparkSettings().forEach((k, v) -> System.out.printf("%-24s = %s%n", k, v));
+    return 0;
+  }
+}

@@ -1,0 +1,28 @@
+package io.edldist.jobs.cli;
+
+import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.teacher.TrainTeacherStage;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+    name = "train-teacher",
+    mixinStandardHelpOptions = true,
+    description =
+        "Train the teacher (teacher.arch, default a CNN) on the train split and save it to the"
+            + " model store under a content-hashed version.")
+final class TrainTeacherCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+
+  @Override
+  public Integer call() {
+    EdlConfig config = main.config();
+    TrainTeacherStage.Result r =
+        new TrainTeacherStage(Main.lake(config, "train-teacher"), config, Main.runId(config)).execute();
+    System.out.printf(
+        "train-teacher: %s, test accuracy %.4f, %.0f s%n",
+        r.teacher().meta().id(), r.testAccuracy(), r.seconds());
+    return 0;
+  }
+}

@@ -1,0 +1,191 @@
+package io.edldist.jobs.infer;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.ingest.IngestStage;
+import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.lake.Metrics;
+import io.edldist.jobs.lake.ModelStore;
+import io.edldist.udfs.EdlException;
+import io.edldist.udfs.infer.Features;
+import io.edldist.udfs.infer.PartitionPredictor;
+import io.edldist.udfs.model.ModelBundle;
+import io.edldist.udfs.model.ModelCache;
+import io.edldist.udfs.model.ModelMeta;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The teacher stage: scores every sample that has no soft label yet for this teacher and appends
+ * the logits to {@code soft_labels}.
+ *
+ * <p>Work: an anti-join of {@code samples} with the ids already in {@code soft_labels} for this
+ * {@code teacher_id} (read once, at one Delta snapshot), split by {@code pmod(xxhash64(id), k)}
+ * into k chunks of about {@code infer.rows-per-commit} rows. Each chunk is one Spark job: {@code
+ * mapPartitions} with {@link PartitionPredictor} (teacher broadcast once, loaded once per
+ * executor JVM, batched forward) and one Delta append. Chunks are disjoint and each commit is
+ * atomic, so a crash loses at most the chunks in flight, a re-run scores exactly the ids still
+ * missing, and no (id, teacher_id) is ever written twice by one writer. The teacher is loaded
+ * and tried on the driver first, so a broken model fails in seconds with one clear error.
+ */
+public final class InferStage {
+  public static final StructType SCHEMA_SUFFIX =
+      new StructType()
+          .add("logits", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+          .add("teacher_id", DataTypes.StringType, false);
+
+  /** What the stage did. */
+  public record Result(
+      String teacherId, long scored, long alreadyPresent, long total, int commits, double seconds) {
+    public double samplesPerSecond() {
+      return seconds > 0 ? scored / seconds : 0;
+    }
+  }
+
+  private final Lake lake;
+  private final EdlConfig config;
+  private final String runId;
+  private String table = Lake.SOFT_LABELS;
+
+  public InferStage(Lake lake, EdlConfig config, String runId) {
+    this.lake = lake;
+    this.config = config;
+    this.runId = runId;
+  }
+
+  /** Writes to another table than {@code soft_labels} (the benchmark uses a scratch table). */
+  public InferStage table(String name) {
+    this.table = name;
+    return this;
+  }
+
+  /** The teacher to use: an imported TorchScript file when teacher.path is set, else the store's. */
+  public static ModelBundle teacher(Lake lake, EdlConfig config) {
+    ModelStore store = new ModelStore(lake);
+    String name = config.get(EdlConfig.TEACHER_NAME);
+    String path = config.get(EdlConfig.TEACHER_PATH);
+    if (path.isEmpty()) {
+      return store.latestOrFail(name, "edl-dist train-teacher");
+    }
+    Path file = Path.of(path);
+    if (!Files.isRegularFile(file)) {
+      throw EdlException.invalid(
+          "teacher.path " + path,
+          "no such file",
+          "Point it at a TorchScript file saved with torch.jit.trace(...).save(...)");
+    }
+    Features features = IngestStage.features(lake);
+    try {
+      ModelBundle bundle =
+          ModelBundle.ofTorchScript(
+              name, Files.readAllBytes(file), features.shape(), IngestStage.classes(lake));
+      return store.save(bundle);
+    } catch (IOException e) {
+      throw EdlException.cannot("read teacher " + path, e, "Check the file's permissions");
+    }
+  }
+
+  public Result execute() {
+    long start = System.nanoTime();
+    ModelBundle teacher = teacher(lake, config);
+    Features features = IngestStage.features(lake);
+    checkTeacher(teacher, features);
+    String teacherId = teacher.meta().id();
+
+    Dataset<Row> samples = lake.read(Lake.SAMPLES).select("id", "split", "label", "features");
+    long total = samples.count();
+    Dataset<Row> pending = samples;
+    if (lake.hasTable(table)) {
+      Dataset<Row> done =
+          lake.read(table).where(col("teacher_id").equalTo(teacherId)).select("id");
+      pending = samples.join(done, samples.col("id").equalTo(done.col("id")), "left_anti");
+    }
+    long missing = pending.count();
+    int commits = (int) Math.max(1, Math.ceil((double) missing / config.get(EdlConfig.INFER_ROWS_PER_COMMIT)));
+    int threads = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
+    Broadcast<ModelBundle> broadcast = jsc.broadcast(teacher);
+    PartitionPredictor predictor =
+        new PartitionPredictor(broadcast, features, config.get(EdlConfig.INFER_BATCH_SIZE), threads);
+    StructType schema = samples.schema();
+    for (var f : SCHEMA_SUFFIX.fields()) {
+      schema = schema.add(f);
+    }
+    int partitions = config.get(EdlConfig.INFER_PARTITIONS);
+    if (partitions == 0) {
+      partitions = lake.spark().sparkContext().defaultParallelism();
+    }
+    long written = 0;
+    for (int c = 0; c < commits && missing > 0; c++) {
+      Dataset<Row> chunk =
+          commits == 1 ? pending : pending.where(pmod(xxhash64(col("id")), lit(commits)).equalTo(c));
+      lake.spark().sparkContext().setJobDescription(
+          "infer " + teacherId + " chunk " + (c + 1) + "/" + commits);
+      chunk
+          .repartition(partitions)
+          .mapPartitions(predictor, Encoders.row(schema))
+          .write()
+          .format("delta")
+          .mode("append")
+          .partitionBy("teacher_id")
+          .save(lake.path(table));
+      if (commits > 1) {
+        System.err.printf("infer: committed chunk %d/%d%n", c + 1, commits);
+      }
+    }
+    written = missing;
+    broadcast.destroy();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Metrics metrics = new Metrics(runId, "infer");
+    metrics.add("rows_scored", written);
+    metrics.add("rows_already_present", total - missing);
+    metrics.add("seconds", seconds);
+    metrics.add("samples_per_second", seconds > 0 ? written / seconds : 0);
+    metrics.flush(lake);
+    return new Result(teacherId, written, total - missing, total, missing == 0 ? 0 : commits, seconds);
+  }
+
+  /** Loads the teacher here and runs one sample through it: fails fast with a clear error. */
+  static void checkTeacher(ModelBundle teacher, Features features) {
+    ModelMeta meta = teacher.meta();
+    if (ModelMeta.DJL.equals(meta.format()) && !Arrays.equals(meta.inputShape(), features.shape())) {
+      throw EdlException.invalid(
+          "teacher " + meta.id(),
+          "it takes samples of shape " + Arrays.toString(meta.inputShape())
+              + " but samples holds " + Arrays.toString(features.shape()),
+          "Train a teacher on this data (edl-dist train-teacher) or ingest matching data");
+    }
+    var model = ModelCache.get(teacher);
+    try (var p = model.newPredictor(new io.edldist.udfs.infer.BatchTranslator())) {
+      long[] shape = Arrays.stream(features.shape()).asLongStream().toArray();
+      float[] out = p.predict(new io.edldist.udfs.infer.BatchTranslator.Batch(new float[features.size()], 1, shape));
+      if (out.length != meta.classes()) {
+        throw EdlException.invalid(
+            "teacher " + meta.id(),
+            "it returns " + out.length + " values per sample but the data has " + meta.classes() + " classes",
+            "Use a teacher trained for these classes");
+      }
+    } catch (ai.djl.translate.TranslateException | RuntimeException e) {
+      if (e instanceof EdlException ee) {
+        throw ee;
+      }
+      throw EdlException.cannot(
+          "run teacher " + meta.id() + " on one sample of shape " + Arrays.toString(features.shape()),
+          e,
+          "Check that the teacher takes float input [batch, " + features.shapeString() + "] scaled to [0, 1]");
+    }
+  }
+}

@@ -1,0 +1,262 @@
+package io.edldist.jobs.ingest;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.lake.Lake;
+import io.edldist.udfs.EdlException;
+import io.edldist.udfs.infer.Features;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Loads a dataset into the {@code samples} table: an idx folder (MNIST / Fashion-MNIST layout)
+ * or a Parquet / CSV file with named label and feature columns.
+ *
+ * <p>The whole input is read and checked before anything is written: a broken idx file (wrong
+ * magic, truncated, garbled gzip, counts that disagree) stops the stage with no table touched.
+ * Bad rows inside good input (null or out-of-range label, wrong feature length, NaN) go to {@code
+ * rejects} with the reason, the rest to {@code samples}. {@code samples} is replaced in one
+ * Delta commit that also records the feature type, shape, class count and a fingerprint of the
+ * input; re-running on the same input is a no-op. Ids: train rows 0..n-1, test rows after them
+ * (idx); the id column or input order (Parquet/CSV).
+ */
+public final class IngestStage {
+  public static final String PROP_TYPE = "edl.feature.type";
+  public static final String PROP_SHAPE = "edl.feature.shape";
+  public static final String PROP_CLASSES = "edl.classes";
+  public static final String PROP_SOURCE = "edl.source";
+
+  public static final StructType REJECTS_SCHEMA =
+      new StructType()
+          .add("source", DataTypes.StringType, false)
+          .add("record", DataTypes.StringType, true)
+          .add("reason", DataTypes.StringType, false);
+
+  /** What ingest did. */
+  public record Result(
+      long train, long test, long rejected, Map<String, Long> rejectReasons, boolean skipped) {
+    public long rows() {
+      return train + test;
+    }
+  }
+
+  private final Lake lake;
+  private final EdlConfig config;
+
+  public IngestStage(Lake lake, EdlConfig config) {
+    this.lake = lake;
+    this.config = config;
+  }
+
+  public Result execute() {
+    String data = config.get(EdlConfig.DATA);
+    String format = config.get(EdlConfig.INGEST_FORMAT);
+    if (format.equals("auto")) {
+      format = detectFormat(data);
+    }
+    return format.equals("idx") ? ingestIdx(Path.of(data)) : new TabularIngest(lake, config, format).run();
+  }
+
+  private static String detectFormat(String data) {
+    String lower = data.toLowerCase(java.util.Locale.ROOT);
+    if (lower.endsWith(".csv")) {
+      return "csv";
+    }
+    if (lower.endsWith(".parquet")) {
+      return "parquet";
+    }
+    Path p = Path.of(data);
+    if (Files.isDirectory(p) && IdxReader.looksLikeIdxFolder(p)) {
+      return "idx";
+    }
+    if (Files.isDirectory(p)) {
+      try (var files = Files.list(p)) {
+        if (files.anyMatch(f -> f.toString().endsWith(".parquet"))) {
+          return "parquet";
+        }
+      } catch (IOException ignored) {
+        // fall through to the error below
+      }
+    }
+    throw EdlException.invalid(
+        "--data " + data,
+        Files.exists(p)
+            ? "not an idx folder (train-images-idx3-ubyte.gz ...), .parquet or .csv"
+            : "no such file or folder",
+        "Point --data at an idx folder, or install Fashion-MNIST: apt-get install -y"
+            + " dataset-fashion-mnist; or set --set ingest.format=parquet|csv");
+  }
+
+  private Result ingestIdx(Path dir) {
+    IdxReader.Split train = IdxReader.readSplit(dir, "train", "train");
+    IdxReader.Split test = IdxReader.readSplit(dir, "t10k", "test");
+    if (train.images().rows() != test.images().rows()
+        || train.images().cols() != test.images().cols()) {
+      throw EdlException.invalid(
+          "idx folder " + dir,
+          "train images are " + train.images().rows() + "x" + train.images().cols()
+              + " but test images are " + test.images().rows() + "x" + test.images().cols(),
+          "Use train and test files of the same dataset");
+    }
+    int trainN = limit(train.labels().length, config.get(EdlConfig.INGEST_TRAIN_LIMIT));
+    int testN = limit(test.labels().length, config.get(EdlConfig.INGEST_TEST_LIMIT));
+    int classes = config.get(EdlConfig.INGEST_CLASSES);
+    String source = "idx:" + fingerprint(dir) + ":" + trainN + ":" + testN;
+    if (upToDate(source)) {
+      return new Result(trainN, testN, 0, Map.of(), true);
+    }
+    List<Row> good = new ArrayList<>(trainN + testN);
+    List<Row> bad = new ArrayList<>();
+    Map<String, Long> reasons = new TreeMap<>();
+    addSplit(train, trainN, 0, classes, good, bad, reasons, dir);
+    addSplit(test, testN, trainN, classes, good, bad, reasons, dir);
+    int[] shape = {1, train.images().rows(), train.images().cols()};
+    StructType schema = samplesSchema(DataTypes.BinaryType);
+    Dataset<Row> samples = lake.spark().createDataFrame(good, schema);
+    writeSamples(samples, new Features(Features.UINT8, shape), classes, source);
+    writeRejects(dir.toString(), bad.isEmpty() ? null : lake.spark().createDataFrame(bad, REJECTS_SCHEMA));
+    long trainGood = good.stream().filter(r -> r.getString(1).equals("train")).count();
+    return new Result(trainGood, good.size() - trainGood, bad.size(), reasons, false);
+  }
+
+  private static void addSplit(
+      IdxReader.Split split,
+      int n,
+      long firstId,
+      int classes,
+      List<Row> good,
+      List<Row> bad,
+      Map<String, Long> reasons,
+      Path dir) {
+    int size = split.images().rows() * split.images().cols();
+    byte[] pixels = split.images().pixels();
+    for (int i = 0; i < n; i++) {
+      int label = split.labels()[i] & 0xFF;
+      if (label >= classes) {
+        String reason = "label " + label + " outside 0.." + (classes - 1);
+        reasons.merge(reason, 1L, Long::sum);
+        bad.add(
+            RowFactory.create(
+                dir.toString(), split.name() + " sample " + i + " (id " + (firstId + i) + ")", reason));
+        continue;
+      }
+      byte[] features = java.util.Arrays.copyOfRange(pixels, i * size, (i + 1) * size);
+      good.add(RowFactory.create(firstId + i, split.name(), label, features));
+    }
+  }
+
+  static StructType samplesSchema(org.apache.spark.sql.types.DataType featureType) {
+    return new StructType()
+        .add("id", DataTypes.LongType, false)
+        .add("split", DataTypes.StringType, false)
+        .add("label", DataTypes.IntegerType, false)
+        .add("features", featureType, false);
+  }
+
+  private static int limit(int n, int limit) {
+    return limit == 0 ? n : Math.min(n, limit);
+  }
+
+  private boolean upToDate(String source) {
+    return lake.hasTable(Lake.SAMPLES) && source.equals(lake.properties(Lake.SAMPLES).get(PROP_SOURCE));
+  }
+
+  /**
+   * Replaces {@code samples} and its properties in a single commit (CREATE OR REPLACE ... AS
+   * SELECT), so readers see the old table or the new one, never a mix.
+   */
+  void writeSamples(Dataset<Row> samples, Features features, int classes, String source) {
+    String view = "edl_ingest_" + Long.toHexString(System.nanoTime());
+    samples.createOrReplaceTempView(view);
+    lake.spark()
+        .sql(
+            "CREATE OR REPLACE TABLE delta.`" + lake.path(Lake.SAMPLES) + "` USING delta "
+                + "TBLPROPERTIES ('" + PROP_TYPE + "'='" + features.type() + "', '"
+                + PROP_SHAPE + "'='" + features.shapeString() + "', '"
+                + PROP_CLASSES + "'='" + classes + "', '"
+                + PROP_SOURCE + "'='" + source.replace("'", "") + "') "
+                + "AS SELECT * FROM " + view + " ORDER BY id");
+    lake.spark().catalog().dropTempView(view);
+  }
+
+  /** Replaces the rejects of this source (a re-run does not duplicate them). */
+  void writeRejects(String source, Dataset<Row> rejects) {
+    if (rejects == null) {
+      if (lake.hasTable(Lake.REJECTS)) {
+        lake.spark().sql("DELETE FROM delta.`" + lake.path(Lake.REJECTS) + "` WHERE source = '"
+            + source.replace("'", "''") + "'");
+      }
+      return;
+    }
+    rejects
+        .coalesce(1)
+        .write()
+        .format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", "source = '" + source.replace("'", "''") + "'")
+        .save(lake.path(Lake.REJECTS));
+  }
+
+  /** Feature description recorded by ingest; fails clearly when the table predates it. */
+  public static Features features(Lake lake) {
+    Map<String, String> props = lake.properties(Lake.SAMPLES);
+    String type = props.get(PROP_TYPE);
+    String shape = props.get(PROP_SHAPE);
+    if (type == null || shape == null) {
+      throw EdlException.invalid(
+          "table " + lake.path(Lake.SAMPLES),
+          "it lacks the " + PROP_TYPE + " / " + PROP_SHAPE + " properties that ingest records",
+          "Re-create it with 'edl-dist ingest'");
+    }
+    return new Features(type, Features.parseShape(shape));
+  }
+
+  public static int classes(Lake lake) {
+    return Integer.parseInt(lake.properties(Lake.SAMPLES).getOrDefault(PROP_CLASSES, "10"));
+  }
+
+  static String fingerprint(Path... paths) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      for (Path root : paths) {
+        List<Path> files;
+        try (var walk = Files.walk(root)) {
+          files = walk.filter(Files::isRegularFile).sorted().toList();
+        }
+        for (Path f : files) {
+          sha.update(f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          try (InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+              sha.update(buf, 0, n);
+            }
+          }
+        }
+      }
+      return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (IOException e) {
+      throw EdlException.cannot("read " + paths[0], e, "Check the --data path");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Dataset<Row> orderById(Dataset<Row> df) {
+    return df.orderBy(col("id"));
+  }
+}

@@ -1,0 +1,192 @@
+package io.edldist.jobs.lake;
+
+import io.delta.tables.DeltaTable;
+import io.edldist.udfs.EdlException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The lake: Delta tables and plain files under one root, a local folder or an {@code s3a://}
+ * prefix. Tables: {@code samples}, {@code soft_labels}, {@code rejects}, {@code metrics}. Files:
+ * {@code models/}, {@code checkpoints/}, {@code reports/}. All file access goes through Hadoop's
+ * FileSystem, so the same code serves a laptop folder and an object store. Folders that must
+ * appear whole (a model, a checkpoint) are written under a temporary name and renamed.
+ */
+public final class Lake {
+  public static final String SAMPLES = "samples";
+  public static final String SOFT_LABELS = "soft_labels";
+  public static final String REJECTS = "rejects";
+  public static final String METRICS = "metrics";
+  public static final List<String> TABLES = List.of(SAMPLES, SOFT_LABELS, REJECTS, METRICS);
+
+  private final SparkSession spark;
+  private final String root;
+
+  public Lake(SparkSession spark, String root) {
+    this.spark = spark;
+    this.root = normalise(root);
+  }
+
+  private static String normalise(String root) {
+    String r = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
+    if (!r.contains("://") && !r.startsWith("file:")) {
+      r = java.nio.file.Path.of(r).toAbsolutePath().normalize().toString();
+    }
+    return r;
+  }
+
+  public SparkSession spark() {
+    return spark;
+  }
+
+  public String root() {
+    return root;
+  }
+
+  public String path(String relative) {
+    return root + "/" + relative;
+  }
+
+  public boolean hasTable(String table) {
+    return exists(table + "/_delta_log") && DeltaTable.isDeltaTable(spark, path(table));
+  }
+
+  /** Reads a table; a missing one is a user error that names the command that makes it. */
+  public Dataset<Row> read(String table) {
+    if (!hasTable(table)) {
+      throw EdlException.cannot(
+          "read table " + table,
+          "there is no Delta table at " + path(table),
+          "Run '" + producer(table) + "' first, or point --lake at the lake that holds it");
+    }
+    return spark.read().format("delta").load(path(table));
+  }
+
+  private static String producer(String table) {
+    return switch (table) {
+      case SAMPLES -> "edl-dist ingest";
+      case SOFT_LABELS -> "edl-dist infer";
+      default -> "edl-dist quickstart";
+    };
+  }
+
+  public Map<String, String> properties(String table) {
+    Row detail = DeltaTable.forPath(spark, path(table)).detail().select("properties").first();
+    return detail.getJavaMap(0);
+  }
+
+  // ---- files ----
+
+  public FileSystem fs() {
+    try {
+      return FileSystem.get(URI.create(root.contains("://") ? root : "file://" + root),
+          spark.sparkContext().hadoopConfiguration());
+    } catch (IOException e) {
+      throw EdlException.cannot("open lake " + root, e, "Check the --lake path and credentials");
+    }
+  }
+
+  public boolean exists(String relative) {
+    try {
+      return fs().exists(new Path(path(relative)));
+    } catch (IOException e) {
+      throw EdlException.cannot("read " + path(relative), e, "Check the lake's storage");
+    }
+  }
+
+  public byte[] readBytes(String relative) {
+    try (InputStream in = fs().open(new Path(path(relative)))) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      in.transferTo(out);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw EdlException.cannot("read " + path(relative), e, "Check the lake's storage");
+    }
+  }
+
+  public String readString(String relative) {
+    return new String(readBytes(relative), StandardCharsets.UTF_8);
+  }
+
+  public void writeBytes(String relative, byte[] bytes) {
+    try (OutputStream out = fs().create(new Path(path(relative)), true)) {
+      out.write(bytes);
+    } catch (IOException e) {
+      throw EdlException.cannot("write " + path(relative), e, "Check the lake's storage");
+    }
+  }
+
+  public void writeString(String relative, String text) {
+    writeBytes(relative, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Names of the entries of a folder, sorted; empty when it does not exist. */
+  public List<String> list(String relative) {
+    try {
+      Path dir = new Path(path(relative));
+      List<String> names = new ArrayList<>();
+      if (fs().exists(dir)) {
+        for (FileStatus s : fs().listStatus(dir)) {
+          names.add(s.getPath().getName());
+        }
+      }
+      names.sort(null);
+      return names;
+    } catch (IOException e) {
+      throw EdlException.cannot("list " + path(relative), e, "Check the lake's storage");
+    }
+  }
+
+  /** Writes the files into {@code relativeDir} so that readers see all of them or none. */
+  public void writeFolder(String relativeDir, Map<String, byte[]> files) {
+    String tmp = relativeDir + ".tmp-" + UUID.randomUUID();
+    try {
+      for (var e : files.entrySet()) {
+        writeBytes(tmp + "/" + e.getKey(), e.getValue());
+      }
+      delete(relativeDir);
+      if (!fs().rename(new Path(path(tmp)), new Path(path(relativeDir)))) {
+        throw new IOException("rename of " + tmp + " failed");
+      }
+    } catch (IOException e) {
+      delete(tmp);
+      throw EdlException.cannot("write " + path(relativeDir), e, "Check the lake's storage");
+    }
+  }
+
+  public void delete(String relative) {
+    try {
+      fs().delete(new Path(path(relative)), true);
+    } catch (IOException e) {
+      throw EdlException.cannot("delete " + path(relative), e, "Check the lake's storage");
+    }
+  }
+
+  /** Total bytes under a folder. */
+  public long size(String relative) {
+    try {
+      return fs().getContentSummary(new Path(path(relative))).getLength();
+    } catch (IOException e) {
+      throw EdlException.cannot("read " + path(relative), e, "Check the lake's storage");
+    }
+  }
+
+  public Optional<String> readIfExists(String relative) {
+    return exists(relative) ? Optional.of(readString(relative)) : Optional.empty();
+  }
+}

@@ -1,0 +1,42 @@
+package io.edldist.jobs.lake;
+
+import io.edldist.jobs.config.EdlConfig;
+import io.edldist.udfs.sql.EdlFunctions;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Creates the Spark session every command uses. Under spark-submit the master and everything
+ * else come from spark-submit; run directly (bin/edl-dist, tests) it defaults to {@code
+ * local[*]} bound to the loopback address. Delta's SQL extension and catalog are always on; the
+ * {@code spark.*} settings of the edl-dist config win over both.
+ */
+public final class Sessions {
+  private Sessions() {}
+
+  public static SparkSession create(EdlConfig config, String appName) {
+    SparkConf submitted = new SparkConf();
+    Map<String, String> settings = new TreeMap<>();
+    settings.put("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
+    settings.put(
+        "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    settings.put("spark.ui.showConsoleProgress", "true");
+    String master = config.sparkSettings().getOrDefault("spark.master", submitted.get("spark.master", "local[*]"));
+    if (master.startsWith("local")) {
+      settings.put("spark.master", master);
+      settings.put("spark.driver.host", "127.0.0.1");
+      settings.put("spark.driver.bindAddress", "127.0.0.1");
+      settings.put("spark.sql.shuffle.partitions", "8");
+      settings.put("spark.databricks.delta.snapshotPartitions", "2");
+    }
+    settings.keySet().removeIf(submitted::contains);
+    settings.putAll(config.sparkSettings());
+    SparkSession.Builder builder = SparkSession.builder().appName(appName);
+    settings.forEach(builder::config);
+    SparkSession spark = builder.getOrCreate();
+    EdlFunctions.register(spark);
+    return spark;
+  }
+}

@@ -1,0 +1,173 @@
+package io.edldist.jobs.report;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.edldist.jobs.evaluate.EvaluateStage.ModelScore;
+import io.edldist.jobs.lake.Lake;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The run report under {@code <lake>/reports/<run>/}: {@code summary.json} (stable keys that
+ * automated checks read: {@code teacher.test_accuracy}, {@code student_kd.agreement}, {@code
+ * timings_s.<stage>} ...), {@code report.md} for people, and two charts: accuracy against model
+ * size, and the training loss curves read back from the {@code metrics} table.
+ */
+public final class Report {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private final Lake lake;
+  private final String runId;
+
+  public Report(Lake lake, String runId) {
+    this.lake = lake;
+    this.runId = runId;
+  }
+
+  public String folder() {
+    return "reports/" + runId;
+  }
+
+  /** Writes the report; returns its folder. */
+  public String write(List<ModelScore> scores, long softLabelRows, Map<String, Double> timings) {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("run_id", runId);
+    for (ModelScore s : scores) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("id", s.id());
+      m.put("arch", s.arch());
+      m.put("test_accuracy", s.accuracy());
+      m.put("agreement", s.agreement());
+      m.put("params", s.params());
+      m.put("size_bytes", s.sizeBytes());
+      m.put("latency_ms_batch1", s.latencyBatch1Ms());
+      m.put("latency_ms_batch256", s.latencyBatch256Ms());
+      summary.put(s.role(), m);
+    }
+    summary.put("soft_labels", Map.of("rows", softLabelRows));
+    summary.put("timings_s", new TreeMap<>(timings));
+    try {
+      lake.writeString(folder() + "/summary.json", JSON.writeValueAsString(summary) + "\n");
+      lake.writeString(folder() + "/report.md", markdown(scores, softLabelRows, timings));
+      Path tmp = Files.createTempDirectory("edl-dist-charts");
+      List<Charts.Point> points = new ArrayList<>();
+      for (ModelScore s : scores) {
+        points.add(new Charts.Point(s.role(), s.params(), s.accuracy()));
+      }
+      Charts.scatterChart(
+          "Test accuracy against model size", "parameters (log)", "test accuracy", points, true,
+          tmp.resolve("accuracy_vs_size.png"));
+      List<Charts.Series> curves = lossCurves();
+      if (!curves.isEmpty()) {
+        Charts.lineChart(
+            "Training loss", "step", "loss", curves, tmp.resolve("training_loss.png"));
+      }
+      try (var files = Files.list(tmp)) {
+        for (Path f : files.toList()) {
+          lake.writeBytes(folder() + "/" + f.getFileName(), Files.readAllBytes(f));
+          Files.delete(f);
+        }
+      }
+      Files.delete(tmp);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return lake.path(folder());
+  }
+
+  /** The loss curve of the latest run of each training stage. */
+  private List<Charts.Series> lossCurves() {
+    if (!lake.hasTable(Lake.METRICS)) {
+      return List.of();
+    }
+    Dataset<Row> loss = lake.read(Lake.METRICS).where(col("name").equalTo("loss"));
+    List<Charts.Series> out = new ArrayList<>();
+    for (Row latest :
+        loss.groupBy("stage").agg(org.apache.spark.sql.functions.max("ts").as("ts")).collectAsList()) {
+      String stage = latest.getString(0);
+      String run =
+          loss.where(col("stage").equalTo(stage).and(col("ts").equalTo(latest.get(1))))
+              .select("run_id")
+              .first()
+              .getString(0);
+      List<Row> points =
+          loss.where(col("stage").equalTo(stage).and(col("run_id").equalTo(run)))
+              .select("step", "value")
+              .orderBy("step")
+              .collectAsList();
+      double[] x = new double[points.size()];
+      double[] y = new double[points.size()];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = points.get(i).getLong(0);
+        y[i] = points.get(i).getDouble(1);
+      }
+      out.add(new Charts.Series(stage, x, y));
+    }
+    out.sort(java.util.Comparator.comparing(Charts.Series::name));
+    return out;
+  }
+
+  /** The latest recorded {@code seconds} of every stage, from the metrics table. */
+  public static Map<String, Double> latestTimings(Lake lake) {
+    Map<String, Double> out = new TreeMap<>();
+    if (!lake.hasTable(Lake.METRICS)) {
+      return out;
+    }
+    lake.read(Lake.METRICS)
+        .where(col("name").equalTo("seconds"))
+        .orderBy("ts")
+        .collectAsList()
+        .forEach(r -> out.put(r.getString(1), r.getDouble(3)));
+    return out;
+  }
+
+  private String markdown(List<ModelScore> scores, long softLabelRows, Map<String, Double> timings) {
+    StringBuilder md = new StringBuilder();
+    md.append("# edl-dist report, run ").append(runId).append("\n\n");
+    md.append(table(scores)).append('\n');
+    md.append("Soft-label rows: ").append(softLabelRows).append("\n\n");
+    if (!timings.isEmpty()) {
+      md.append("| stage | seconds |\n|---|---:|\n");
+      new TreeMap<>(timings)
+          .forEach((k, v) -> md.append(String.format(Locale.ROOT, "| %s | %.1f |%n", k, v)));
+      md.append('\n');
+    }
+    md.append("![accuracy against size](accuracy_vs_size.png)\n\n");
+    md.append("![training loss](training_loss.png)\n");
+    return md.toString();
+  }
+
+  /** The summary as a Markdown table; the CLI prints the same table. */
+  public static String table(List<ModelScore> scores) {
+    StringBuilder t = new StringBuilder();
+    t.append("| model | arch | test acc | agreement | params | size | ms/sample b1 | ms/sample b256 |\n");
+    t.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (ModelScore s : scores) {
+      t.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %.4f | %.4f | %,d | %,.0f KB | %.3f | %.4f |%n",
+              s.role(),
+              s.arch(),
+              s.accuracy(),
+              s.agreement(),
+              s.params(),
+              s.sizeBytes() / 1024.0,
+              s.latencyBatch1Ms(),
+              s.latencyBatch256Ms()));
+    }
+    return t.toString();
+  }
+}
