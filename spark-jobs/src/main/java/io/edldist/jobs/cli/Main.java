@@ -119,7 +119,9 @@ public final class Main implements Callable<Integer> {
             }
           }
           System.err.println(
-              "edl-dist: " + (userError ? "" : "internal error: ") + message.lines().findFirst().orElse(""));
+              "edl-dist: "
+                  + (userError ? "" : "internal error: ")
+                  + message.lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip());
           if (main.verbose) {
             e.printStackTrace();
           } else if (!userError) {

@@ -29,7 +29,7 @@ final class SqlCommand implements Callable<Integer> {
   int limit;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     EdlConfig config = main.config();
     Lake lake = Main.lake(config, "sql");
     for (String table : Lake.TABLES) {
@@ -39,11 +39,10 @@ final class SqlCommand implements Callable<Integer> {
     }
     try {
       lake.spark().sql(query).show(limit, 60);
-    } catch (RuntimeException e) {
-      Throwable t = e;
-      if (t instanceof AnalysisException || t.getClass().getSimpleName().equals("ParseException")) {
-        throw EdlException.invalid(
-            "query", e.getMessage().lines().findFirst().orElse(""), "Fix the SQL and run it again");
+    } catch (Exception e) {
+      if (e instanceof AnalysisException) {
+        String first = e.getMessage().lines().filter(l -> !l.isBlank()).findFirst().orElse("");
+        throw EdlException.invalid("query", first.strip(), "Fix the SQL and run it again");
       }
       throw e;
     }

@@ -1,7 +1,5 @@
 package io.edldist.jobs.ingest;
 
-import static org.apache.spark.sql.functions.col;
-
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.udfs.EdlException;
@@ -17,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -127,7 +126,14 @@ public final class IngestStage {
     addSplit(test, testN, trainN, classes, good, bad, reasons, dir);
     int[] shape = {1, train.images().rows(), train.images().cols()};
     StructType schema = samplesSchema(DataTypes.BinaryType);
-    Dataset<Row> samples = lake.spark().createDataFrame(good, schema);
+    // Slices of under 1 MB each: the rows travel inside the tasks that write them.
+    int slices = Math.max(1, (int) ((long) good.size() * (shape[1] * shape[2] + 64) / 900_000) + 1);
+    Dataset<Row> samples =
+        lake.spark()
+            .createDataFrame(
+                JavaSparkContext.fromSparkContext(lake.spark().sparkContext())
+                    .parallelize(good, slices),
+                schema);
     writeSamples(samples, new Features(Features.UINT8, shape), classes, source);
     writeRejects(dir.toString(), bad.isEmpty() ? null : lake.spark().createDataFrame(bad, REJECTS_SCHEMA));
     long trainGood = good.stream().filter(r -> r.getString(1).equals("train")).count();
@@ -254,9 +260,5 @@ public final class IngestStage {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  static Dataset<Row> orderById(Dataset<Row> df) {
-    return df.orderBy(col("id"));
   }
 }

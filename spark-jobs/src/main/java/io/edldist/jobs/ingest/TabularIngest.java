@@ -22,7 +22,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataTypes;
 
 /**
  * Ingest of user data in Parquet or CSV: a label column and either several numeric feature
@@ -126,7 +125,7 @@ final class TabularIngest {
                 col("id"),
                 col("split"),
                 col("label_value").cast("int").as("label"),
-                col("features").cast(DataTypes.createArrayType(DataTypes.FloatType, false)));
+                col("features"));
     IngestStage stage = new IngestStage(lake, config);
     String source = format + ":" + data;
     stage.writeSamples(samples, new Features(Features.FLOAT, shape), classes, source + ":" + System.currentTimeMillis());

@@ -64,8 +64,8 @@ public final class TrainStage {
         (long) features.size() * (Features.UINT8.equals(features.type()) ? 1 : 4)
             + (kd ? 4L * classes : 0)
             + 64;
-    long estimatedMb = rows.count() * bytesPerRow / (1 << 20);
-    boolean streamed = estimatedMb > config.get(EdlConfig.TRAIN_MEMORY_BUDGET_MB);
+    long budgetBytes = (long) config.get(EdlConfig.TRAIN_MEMORY_BUDGET_MB) << 20;
+    boolean streamed = rows.count() * bytesPerRow > budgetBytes;
     TrainingData data =
         streamed
             ? TrainingData.streaming(rows, features, classes, kd, seed)

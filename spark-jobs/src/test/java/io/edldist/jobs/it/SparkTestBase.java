@@ -1,0 +1,76 @@
+package io.edldist.jobs.it;
+
+import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.lake.Sessions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * One Spark session for all integration tests of a JVM: {@code local[2]}, UI off, loopback
+ * host, Delta on. Each test class gets its own lake folder.
+ */
+public abstract class SparkTestBase {
+  protected static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+  protected static SparkSession spark;
+  protected static Path lakeDir;
+
+  @BeforeAll
+  static void startSpark() throws Exception {
+    spark = Sessions.create(EdlConfig.load(null, sparkSettings()), "edl-dist-tests");
+    lakeDir = Files.createTempDirectory("edl-dist-it-lake");
+  }
+
+  @AfterAll
+  static void deleteLake() throws Exception {
+    try (var paths = Files.walk(lakeDir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  static Map<String, String> sparkSettings() {
+    Map<String, String> s = new TreeMap<>();
+    s.put("spark.master", "local[2]");
+    s.put("spark.ui.enabled", "false");
+    s.put("spark.ui.showConsoleProgress", "false");
+    s.put("spark.sql.shuffle.partitions", "4");
+    s.put("spark.default.parallelism", "2");
+    return s;
+  }
+
+  /** Settings for a small, fast pipeline on a slice of Fashion-MNIST. */
+  protected static Map<String, String> slice() {
+    Map<String, String> s = new TreeMap<>(sparkSettings());
+    s.put("lake", lakeDir.toString());
+    s.put("data", FASHION_MNIST.toString());
+    s.put("ingest.train-limit", "1200");
+    s.put("ingest.test-limit", "400");
+    s.put("teacher.epochs", "3");
+    s.put("train.epochs", "2");
+    s.put("infer.rows-per-commit", "500");
+    return s;
+  }
+
+  protected static EdlConfig config(Map<String, String> settings) {
+    return EdlConfig.load(null, settings);
+  }
+
+  protected static Lake lake() {
+    return new Lake(spark, lakeDir.toString());
+  }
+
+  protected static Dataset<Row> sql(String query) {
+    return spark.sql(query);
+  }
+
+  protected static String table(String name) {
+    return "delta.`" + lakeDir.resolve(name) + "`";
+  }
+}
