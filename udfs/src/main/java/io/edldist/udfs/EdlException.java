@@ -1,10 +1,10 @@
 package io.edldist.udfs;
 
 /**
- * A user-facing error: bad usage, configuration or input, or a failure of storage or libtorch
- * that the user can act on. The command line prints its message as one line and exits with code
- * 2. Every message says what is wrong and how to fix it, starting with "Cannot …" or "Invalid
- * …". Programming bugs stay {@link IllegalArgumentException} / {@link IllegalStateException}.
+ * A user-facing error: bad usage, configuration or input, or a failure of storage or libtorch that
+ * the user can act on. The command line prints its message as one line and exits with code 2. Every
+ * message says what is wrong and how to fix it, starting with "Cannot …" or "Invalid …".
+ * Programming bugs stay {@link IllegalArgumentException} / {@link IllegalStateException}.
  */
 public final class EdlException extends RuntimeException {
   private static final long serialVersionUID = 1L;

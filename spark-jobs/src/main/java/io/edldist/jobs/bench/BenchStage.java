@@ -46,14 +46,14 @@ import org.apache.spark.sql.Row;
  *
  * <ul>
  *   <li>{@code infer_efficiency}: the Spark infer stage (read samples, mapPartitions, write a
- *       scratch Delta table) against a bare DJL loop over the same rows in driver memory, with
- *       the same teacher, batch size and parallelism (one thread per Spark task slot, each with
- *       {@code spark.task.cpus} libtorch threads).
+ *       scratch Delta table) against a bare DJL loop over the same rows in driver memory, with the
+ *       same teacher, batch size and parallelism (one thread per Spark task slot, each with {@code
+ *       spark.task.cpus} libtorch threads).
  *   <li>{@code offline_kd_speedup}: student training reading teacher logits from {@code
- *       soft_labels} against online distillation (the teacher's forward pass inside the same
- *       loop), same student, rows, batch size and epochs.
- *   <li>{@code end_to_end_speedup}: for 10 epochs over the train split, online distillation
- *       against infer once plus 10 offline epochs, from the measured rates.
+ *       soft_labels} against online distillation (the teacher's forward pass inside the same loop),
+ *       same student, rows, batch size and epochs.
+ *   <li>{@code end_to_end_speedup}: for 10 epochs over the train split, online distillation against
+ *       infer once plus 10 offline epochs, from the measured rates.
  * </ul>
  */
 public final class BenchStage {
@@ -78,7 +78,8 @@ public final class BenchStage {
 
   public Map<String, Object> execute() throws IOException {
     new IngestStage(lake, config).execute();
-    ModelBundle teacher = new TrainTeacherStage(lake, config, runId).reuse(true).execute().teacher();
+    ModelBundle teacher =
+        new TrainTeacherStage(lake, config, runId).reuse(true).execute().teacher();
     new InferStage(lake, config, runId).execute();
     Features features = IngestStage.features(lake);
     int classes = IngestStage.classes(lake);
@@ -94,14 +95,19 @@ public final class BenchStage {
     for (int r = 0; r < repeats; r++) {
       lake.delete(SCRATCH);
       InferStage.Result result =
-          new InferStage(lake, config.with(EdlConfig.INFER_ROWS_PER_COMMIT, Integer.MAX_VALUE), runId)
+          new InferStage(
+                  lake, config.with(EdlConfig.INFER_ROWS_PER_COMMIT, Integer.MAX_VALUE), runId)
               .table(SCRATCH)
               .execute();
       sparkInfer.add(result.samplesPerSecond());
       bareInfer.add(bareInfer(teacher, features, rows, batchSize, slots, threads));
       System.err.printf(
-          Locale.ROOT, "bench: infer run %d/%d: spark %.0f/s, bare %.0f/s%n",
-          r + 1, repeats, sparkInfer.get(r), bareInfer.get(r));
+          Locale.ROOT,
+          "bench: infer run %d/%d: spark %.0f/s, bare %.0f/s%n",
+          r + 1,
+          repeats,
+          sparkInfer.get(r),
+          bareInfer.get(r));
     }
     lake.delete(SCRATCH);
 
@@ -123,8 +129,12 @@ public final class BenchStage {
       offline.add(train(offlineData, features, classes, null));
       online.add(train(onlineData, features, classes, teacher));
       System.err.printf(
-          Locale.ROOT, "bench: training run %d/%d: offline %.0f/s, online %.0f/s%n",
-          r + 1, repeats, offline.get(r), online.get(r));
+          Locale.ROOT,
+          "bench: training run %d/%d: offline %.0f/s, online %.0f/s%n",
+          r + 1,
+          repeats,
+          offline.get(r),
+          online.get(r));
     }
 
     double sparkRate = median(sparkInfer);
@@ -148,7 +158,8 @@ public final class BenchStage {
     out.put("train_rows", offlineData.size());
     out.put("train_epochs", config.get(EdlConfig.BENCH_EPOCHS));
     out.put("train_batch_size", config.get(EdlConfig.TRAIN_BATCH_SIZE));
-    out.put("student", config.get(EdlConfig.STUDENT_ARCH) + "-" + config.get(EdlConfig.STUDENT_HIDDEN));
+    out.put(
+        "student", config.get(EdlConfig.STUDENT_ARCH) + "-" + config.get(EdlConfig.STUDENT_HIDDEN));
     out.put("infer_efficiency", sparkRate / bareRate);
     out.put("offline_kd_speedup", offlineRate / onlineRate);
     out.put("end_to_end_speedup", onlineSeconds / offlineSeconds);
@@ -183,7 +194,8 @@ public final class BenchStage {
   }
 
   private static float[][] collectFeatures(Dataset<Row> samples, Features features) {
-    List<Row> all = samples.select("id", "split", "label", "features").orderBy("id").collectAsList();
+    List<Row> all =
+        samples.select("id", "split", "label", "features").orderBy("id").collectAsList();
     float[][] out = new float[all.size()][];
     for (int i = 0; i < out.length; i++) {
       out[i] = new float[features.size()];
@@ -194,7 +206,12 @@ public final class BenchStage {
 
   /** The same teacher, batch size and parallelism as Spark's tasks, without Spark. */
   private static double bareInfer(
-      ModelBundle teacher, Features features, float[][] rows, int batchSize, int slots, int threads) {
+      ModelBundle teacher,
+      Features features,
+      float[][] rows,
+      int batchSize,
+      int slots,
+      int threads) {
     Model model = ModelCache.get(teacher);
     long[] shape = Arrays.stream(features.shape()).asLongStream().toArray();
     int size = features.size();
@@ -244,8 +261,14 @@ public final class BenchStage {
   private double train(TrainingData data, Features features, int classes, ModelBundle teacher) {
     ModelMeta meta =
         new ModelMeta(
-            "bench-student", "", ModelMeta.DJL, config.get(EdlConfig.STUDENT_ARCH),
-            config.get(EdlConfig.STUDENT_HIDDEN), features.shape(), classes, 0);
+            "bench-student",
+            "",
+            ModelMeta.DJL,
+            config.get(EdlConfig.STUDENT_ARCH),
+            config.get(EdlConfig.STUDENT_HIDDEN),
+            features.shape(),
+            classes,
+            0);
     long seed = config.get(EdlConfig.SEED);
     Trainer.Settings settings =
         new Trainer.Settings(
@@ -254,7 +277,8 @@ public final class BenchStage {
             config.get(EdlConfig.TRAIN_BATCH_SIZE),
             config.get(EdlConfig.TRAIN_LEARNING_RATE),
             seed,
-            new DistillationLoss(config.get(EdlConfig.TRAIN_TEMPERATURE), config.get(EdlConfig.TRAIN_ALPHA)),
+            new DistillationLoss(
+                config.get(EdlConfig.TRAIN_TEMPERATURE), config.get(EdlConfig.TRAIN_ALPHA)),
             Integer.MAX_VALUE,
             Integer.MAX_VALUE);
     try (Model student = Models.create(meta, seed)) {

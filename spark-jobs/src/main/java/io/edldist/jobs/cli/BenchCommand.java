@@ -18,10 +18,16 @@ import picocli.CommandLine.ParentCommand;
 final class BenchCommand implements Callable<Integer> {
   @ParentCommand Main main;
 
-  @Option(names = "--out", defaultValue = "bench", description = "Folder for results (default bench).")
+  @Option(
+      names = "--out",
+      defaultValue = "bench",
+      description = "Folder for results (default bench).")
   String out;
 
-  @Option(names = "--markdown", defaultValue = "BENCHMARKS.md", description = "Markdown file to update.")
+  @Option(
+      names = "--markdown",
+      defaultValue = "BENCHMARKS.md",
+      description = "Markdown file to update.")
   String markdown;
 
   @Override

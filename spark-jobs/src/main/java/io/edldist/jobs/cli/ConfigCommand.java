@@ -18,7 +18,10 @@ final class ConfigCommand implements Callable<Integer> {
     for (EdlConfig.Key<?> key : EdlConfig.keys()) {
       System.out.printf(
           "%-24s = %-36s # %s (default: %s)%n",
-          key.name(), config.raw(key), key.doc(), key.defaultValue().isEmpty() ? "none" : key.defaultValue());
+          key.name(),
+          config.raw(key),
+          key.doc(),
+          key.defaultValue().isEmpty() ? "none" : key.defaultValue());
     }
     config.sparkSettings().forEach((k, v) -> System.out.printf("%-24s = %s%n", k, v));
     return 0;

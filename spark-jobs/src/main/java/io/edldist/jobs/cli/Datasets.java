@@ -7,9 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Makes sure the default dataset is there: when --data is the Debian Fashion-MNIST folder and it
- * is missing, installs the package if this process may (root with apt-get), else stops with the
- * one command to run.
+ * Makes sure the default dataset is there: when --data is the Debian Fashion-MNIST folder and it is
+ * missing, installs the package if this process may (root with apt-get), else stops with the one
+ * command to run.
  */
 final class Datasets {
   static final String PACKAGE = "dataset-fashion-mnist";
@@ -26,7 +26,8 @@ final class Datasets {
     if (root && Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
       System.err.println("quickstart: installing Fashion-MNIST: " + command);
       try {
-        Process p = new ProcessBuilder("apt-get", "install", "-y", "-q", PACKAGE).inheritIO().start();
+        Process p =
+            new ProcessBuilder("apt-get", "install", "-y", "-q", PACKAGE).inheritIO().start();
         if (p.waitFor() == 0 && Files.isDirectory(Path.of(data))) {
           return;
         }

@@ -28,11 +28,16 @@ final class InferCommand implements Callable<Integer> {
     if (teacher != null) {
       config = config.with(EdlConfig.TEACHER_PATH, teacher);
     }
-    InferStage.Result r = new InferStage(Main.lake(config, "infer"), config, Main.runId(config)).execute();
+    InferStage.Result r =
+        new InferStage(Main.lake(config, "infer"), config, Main.runId(config)).execute();
     System.out.printf(
         "infer: teacher %s scored %,d samples in %d commit(s) (%,.0f samples/s); %,d already had"
             + " soft labels; soft_labels now holds %,d rows for it%n",
-        r.teacherId(), r.scored(), r.commits(), r.samplesPerSecond(), r.alreadyPresent(),
+        r.teacherId(),
+        r.scored(),
+        r.commits(),
+        r.samplesPerSecond(),
+        r.alreadyPresent(),
         r.scored() + r.alreadyPresent());
     return 0;
   }

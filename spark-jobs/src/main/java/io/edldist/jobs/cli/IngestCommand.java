@@ -22,11 +22,15 @@ final class IngestCommand implements Callable<Integer> {
     EdlConfig config = main.config();
     IngestStage.Result r = new IngestStage(Main.lake(config, "ingest"), config).execute();
     if (r.skipped()) {
-      System.out.printf("ingest: samples already holds this input (%,d rows); nothing to do%n", r.rows());
+      System.out.printf(
+          "ingest: samples already holds this input (%,d rows); nothing to do%n", r.rows());
     } else {
       System.out.printf(
           "ingest: %,d rows into samples (train %,d, test %,d), %,d rejected%s%n",
-          r.rows(), r.train(), r.test(), r.rejected(),
+          r.rows(),
+          r.train(),
+          r.test(),
+          r.rejected(),
           r.rejected() > 0 ? " into rejects " + r.rejectReasons() : "");
     }
     return 0;

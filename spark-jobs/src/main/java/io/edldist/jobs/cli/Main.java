@@ -17,17 +17,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code edl-dist} command line. Each command only parses its options and calls a stage;
- * the stages are what tests, notebooks and the Airflow DAG call too. Exit codes: 0 success, 2
- * bad usage, configuration or input (one line on stderr), 1 internal failure (one line; the
- * stack trace with {@code --verbose}).
+ * The {@code edl-dist} command line. Each command only parses its options and calls a stage; the
+ * stages are what tests, notebooks and the Airflow DAG call too. Exit codes: 0 success, 2 bad
+ * usage, configuration or input (one line on stderr), 1 internal failure (one line; the stack trace
+ * with {@code --verbose}).
  */
 @Command(
     name = "edl-dist",
     mixinStandardHelpOptions = true,
     version = "edl-dist 0.1.0",
-    description = "Knowledge distillation on Apache Spark: teacher inference as a Spark stage"
-        + " writing soft labels to Delta, student training from that table.",
+    description =
+        "Knowledge distillation on Apache Spark: teacher inference as a Spark stage"
+            + " writing soft labels to Delta, student training from that table.",
     subcommands = {
       IngestCommand.class,
       TrainTeacherCommand.class,

@@ -31,11 +31,18 @@ final class TrainCommand implements Callable<Integer> {
       config = config.with(EdlConfig.TRAIN_MODE, mode);
     }
     TrainStage.Result r =
-        new TrainStage(Main.lake(config, "train"), config, Main.runId(config)).resume(resume).execute();
+        new TrainStage(Main.lake(config, "train"), config, Main.runId(config))
+            .resume(resume)
+            .execute();
     System.out.printf(
         "train: %s (%s) %,d steps, final loss %.4f, %,.0f samples/s%s, run %s%n",
-        r.student().meta().id(), r.mode(), r.training().steps(), r.training().finalLoss(),
-        r.training().samplesPerSecond(), r.streamed() ? ", streamed" : ", in memory", r.runId());
+        r.student().meta().id(),
+        r.mode(),
+        r.training().steps(),
+        r.training().finalLoss(),
+        r.training().samplesPerSecond(),
+        r.streamed() ? ", streamed" : ", in memory",
+        r.runId());
     return 0;
   }
 }

@@ -19,7 +19,8 @@ final class TrainTeacherCommand implements Callable<Integer> {
   public Integer call() {
     EdlConfig config = main.config();
     TrainTeacherStage.Result r =
-        new TrainTeacherStage(Main.lake(config, "train-teacher"), config, Main.runId(config)).execute();
+        new TrainTeacherStage(Main.lake(config, "train-teacher"), config, Main.runId(config))
+            .execute();
     System.out.printf(
         "train-teacher: %s, test accuracy %.4f, %.0f s%n",
         r.teacher().meta().id(), r.testAccuracy(), r.seconds());

@@ -16,17 +16,21 @@ import java.util.function.Predicate;
 /**
  * Every setting of edl-dist, typed, with its default beside it.
  *
- * <p>Precedence, lowest first: the defaults below &lt; the config file ({@code --config FILE},
- * else {@code $EDL_DIST_CONF}; Java properties format) &lt; {@code --set key=value} on the
- * command line (and its shortcuts {@code --lake}, {@code --data}). Keys are lowercase, with
- * {@code .} for hierarchy and {@code -} inside a word. Keys starting with {@code spark.} are
- * Spark settings, passed to the session as they are (except when spark-submit already set them).
- * An unknown key is an error, with the closest known key suggested.
+ * <p>Precedence, lowest first: the defaults below &lt; the config file ({@code --config FILE}, else
+ * {@code $EDL_DIST_CONF}; Java properties format) &lt; {@code --set key=value} on the command line
+ * (and its shortcuts {@code --lake}, {@code --data}). Keys are lowercase, with {@code .} for
+ * hierarchy and {@code -} inside a word. Keys starting with {@code spark.} are Spark settings,
+ * passed to the session as they are (except when spark-submit already set them). An unknown key is
+ * an error, with the closest known key suggested.
  */
 public final class EdlConfig {
   /** One setting: its key, its default, its meaning, and a check of its values. */
   public record Key<T>(
-      String name, String defaultValue, String doc, Parser<T> parser, Predicate<T> valid,
+      String name,
+      String defaultValue,
+      String doc,
+      Parser<T> parser,
+      Predicate<T> valid,
       String rule) {}
 
   /** Parses one text value; throws NumberFormatException or IllegalArgumentException. */
@@ -49,8 +53,14 @@ public final class EdlConfig {
   public static final Key<Long> SEED = longKey("seed", "42", "Seed for shuffling and weights.");
 
   public static final Key<String> INGEST_FORMAT =
-      oneOf("ingest.format", "auto", "Input format: auto, idx, parquet or csv.",
-          "auto", "idx", "parquet", "csv");
+      oneOf(
+          "ingest.format",
+          "auto",
+          "Input format: auto, idx, parquet or csv.",
+          "auto",
+          "idx",
+          "parquet",
+          "csv");
   public static final Key<Integer> INGEST_TRAIN_LIMIT =
       positiveOrZero("ingest.train-limit", "0", "Keep only the first N train samples (0: all).");
   public static final Key<Integer> INGEST_TEST_LIMIT =
@@ -67,8 +77,12 @@ public final class EdlConfig {
   public static final Key<String> INGEST_SPLIT_COL =
       string("ingest.split-col", "", "Parquet/CSV: a column holding 'train' or 'test'.");
   public static final Key<String> INGEST_SPLIT =
-      oneOf("ingest.split", "train", "Parquet/CSV without split column: the split of all rows.",
-          "train", "test");
+      oneOf(
+          "ingest.split",
+          "train",
+          "Parquet/CSV without split column: the split of all rows.",
+          "train",
+          "test");
   public static final Key<Integer> INGEST_CLASSES =
       positive("ingest.classes", "10", "Parquet/CSV: number of classes.");
   public static final Key<String> INGEST_FEATURE_SHAPE =
@@ -109,8 +123,12 @@ public final class EdlConfig {
       positive("student.hidden", "128", "Hidden width when student.arch=mlp.");
 
   public static final Key<String> TRAIN_MODE =
-      oneOf("train.mode", "kd", "kd: distillation loss; baseline: hard labels only (alpha = 1).",
-          "kd", "baseline");
+      oneOf(
+          "train.mode",
+          "kd",
+          "kd: distillation loss; baseline: hard labels only (alpha = 1).",
+          "kd",
+          "baseline");
   public static final Key<Integer> TRAIN_EPOCHS = positive("train.epochs", "10", "Epochs.");
   public static final Key<Integer> TRAIN_BATCH_SIZE =
       positive("train.batch-size", "128", "Batch size.");
@@ -119,8 +137,13 @@ public final class EdlConfig {
   public static final Key<Double> TRAIN_TEMPERATURE =
       positiveDouble("train.temperature", "4", "Distillation temperature T.");
   public static final Key<Double> TRAIN_ALPHA =
-      key("train.alpha", "0.3", "Weight of the hard-label loss in kd mode (0..1).",
-          Double::parseDouble, a -> a >= 0 && a <= 1, "a number from 0 to 1");
+      key(
+          "train.alpha",
+          "0.3",
+          "Weight of the hard-label loss in kd mode (0..1).",
+          Double::parseDouble,
+          a -> a >= 0 && a <= 1,
+          "a number from 0 to 1");
   public static final Key<Integer> TRAIN_CHECKPOINT_EVERY =
       positive("train.checkpoint-every", "500", "Write a checkpoint every N steps.");
   public static final Key<Integer> TRAIN_MEMORY_BUDGET_MB =
@@ -150,8 +173,8 @@ public final class EdlConfig {
   }
 
   /**
-   * Builds the configuration from a file (may be null) and command-line overrides, in that
-   * order of precedence. Checks every key and value.
+   * Builds the configuration from a file (may be null) and command-line overrides, in that order of
+   * precedence. Checks every key and value.
    */
   public static EdlConfig load(Path file, Map<String, String> overrides) {
     Map<String, String> merged = new TreeMap<>();
@@ -325,7 +348,11 @@ public final class EdlConfig {
 
   private static Key<Double> positiveDouble(String name, String def, String doc) {
     return key(
-        name, def, doc, Double::parseDouble, v -> v > 0 && Double.isFinite(v),
+        name,
+        def,
+        doc,
+        Double::parseDouble,
+        v -> v > 0 && Double.isFinite(v),
         "a number greater than 0");
   }
 }

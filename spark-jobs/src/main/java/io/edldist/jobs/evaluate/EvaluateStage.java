@@ -21,10 +21,10 @@ import java.util.Map;
 
 /**
  * Evaluates the teacher, the KD student and the baseline student on the test split: accuracy,
- * agreement with the teacher, parameters, size on disk, latency per sample at batch 1 and 256.
- * The teacher's predictions come from its stored logits in {@code soft_labels}; the students run
- * on the driver. Writes the {@code metrics} table and the report (summary.json, report.md, PNG
- * charts) under {@code reports/<run>/}.
+ * agreement with the teacher, parameters, size on disk, latency per sample at batch 1 and 256. The
+ * teacher's predictions come from its stored logits in {@code soft_labels}; the students run on the
+ * driver. Writes the {@code metrics} table and the report (summary.json, report.md, PNG charts)
+ * under {@code reports/<run>/}.
  */
 public final class EvaluateStage {
   /** One evaluated model. */
@@ -77,7 +77,8 @@ public final class EvaluateStage {
     List<ModelScore> scores = new ArrayList<>();
     Model teacherModel = ModelCache.get(teacher);
     scores.add(
-        score("teacher", teacher, teacherModel, test, test.accuracy(teacherPredictions), 1.0, store));
+        score(
+            "teacher", teacher, teacherModel, test, test.accuracy(teacherPredictions), 1.0, store));
     for (String mode : List.of("kd", "baseline")) {
       var student = store.latest(TrainStage.studentName(mode));
       if (student.isEmpty()) {

@@ -12,8 +12,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * A labelled split in driver memory, in id order, with the teacher's logits when read from
- * {@code soft_labels}; and the batched predictions of a model on it.
+ * A labelled split in driver memory, in id order, with the teacher's logits when read from {@code
+ * soft_labels}; and the batched predictions of a model on it.
  */
 public final class TestSet {
   private final long[] ids;

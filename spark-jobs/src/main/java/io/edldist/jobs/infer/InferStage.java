@@ -35,11 +35,11 @@ import org.apache.spark.sql.types.StructType;
  * <p>Work: an anti-join of {@code samples} with the ids already in {@code soft_labels} for this
  * {@code teacher_id} (read once, at one Delta snapshot), split by {@code pmod(xxhash64(id), k)}
  * into k chunks of about {@code infer.rows-per-commit} rows. Each chunk is one Spark job: {@code
- * mapPartitions} with {@link PartitionPredictor} (teacher broadcast once, loaded once per
- * executor JVM, batched forward) and one Delta append. Chunks are disjoint and each commit is
- * atomic, so a crash loses at most the chunks in flight, a re-run scores exactly the ids still
- * missing, and no (id, teacher_id) is ever written twice by one writer. The teacher is loaded
- * and tried on the driver first, so a broken model fails in seconds with one clear error.
+ * mapPartitions} with {@link PartitionPredictor} (teacher broadcast once, loaded once per executor
+ * JVM, batched forward) and one Delta append. Chunks are disjoint and each commit is atomic, so a
+ * crash loses at most the chunks in flight, a re-run scores exactly the ids still missing, and no
+ * (id, teacher_id) is ever written twice by one writer. The teacher is loaded and tried on the
+ * driver first, so a broken model fails in seconds with one clear error.
  */
 public final class InferStage {
   public static final StructType SCHEMA_SUFFIX =
@@ -72,7 +72,9 @@ public final class InferStage {
     return this;
   }
 
-  /** The teacher to use: an imported TorchScript file when teacher.path is set, else the store's. */
+  /**
+   * The teacher to use: an imported TorchScript file when teacher.path is set, else the store's.
+   */
   public static ModelBundle teacher(Lake lake, EdlConfig config) {
     ModelStore store = new ModelStore(lake);
     String name = config.get(EdlConfig.TEACHER_NAME);
@@ -109,17 +111,19 @@ public final class InferStage {
     long total = samples.count();
     Dataset<Row> pending = samples;
     if (lake.hasTable(table)) {
-      Dataset<Row> done =
-          lake.read(table).where(col("teacher_id").equalTo(teacherId)).select("id");
+      Dataset<Row> done = lake.read(table).where(col("teacher_id").equalTo(teacherId)).select("id");
       pending = samples.join(done, samples.col("id").equalTo(done.col("id")), "left_anti");
     }
     long missing = pending.count();
-    int commits = (int) Math.max(1, Math.ceil((double) missing / config.get(EdlConfig.INFER_ROWS_PER_COMMIT)));
+    int commits =
+        (int)
+            Math.max(1, Math.ceil((double) missing / config.get(EdlConfig.INFER_ROWS_PER_COMMIT)));
     int threads = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
     Broadcast<ModelBundle> broadcast = jsc.broadcast(teacher);
     PartitionPredictor predictor =
-        new PartitionPredictor(broadcast, features, config.get(EdlConfig.INFER_BATCH_SIZE), threads);
+        new PartitionPredictor(
+            broadcast, features, config.get(EdlConfig.INFER_BATCH_SIZE), threads);
     StructType schema = samples.schema();
     for (var f : SCHEMA_SUFFIX.fields()) {
       schema = schema.add(f);
@@ -131,9 +135,12 @@ public final class InferStage {
     long written = 0;
     for (int c = 0; c < commits && missing > 0; c++) {
       Dataset<Row> chunk =
-          commits == 1 ? pending : pending.where(pmod(xxhash64(col("id")), lit(commits)).equalTo(c));
-      lake.spark().sparkContext().setJobDescription(
-          "infer " + teacherId + " chunk " + (c + 1) + "/" + commits);
+          commits == 1
+              ? pending
+              : pending.where(pmod(xxhash64(col("id")), lit(commits)).equalTo(c));
+      lake.spark()
+          .sparkContext()
+          .setJobDescription("infer " + teacherId + " chunk " + (c + 1) + "/" + commits);
       chunk
           .repartition(partitions)
           .mapPartitions(predictor, Encoders.row(schema))
@@ -155,27 +162,38 @@ public final class InferStage {
     metrics.add("seconds", seconds);
     metrics.add("samples_per_second", seconds > 0 ? written / seconds : 0);
     metrics.flush(lake);
-    return new Result(teacherId, written, total - missing, total, missing == 0 ? 0 : commits, seconds);
+    return new Result(
+        teacherId, written, total - missing, total, missing == 0 ? 0 : commits, seconds);
   }
 
   /** Loads the teacher here and runs one sample through it: fails fast with a clear error. */
   static void checkTeacher(ModelBundle teacher, Features features) {
     ModelMeta meta = teacher.meta();
-    if (ModelMeta.DJL.equals(meta.format()) && !Arrays.equals(meta.inputShape(), features.shape())) {
+    if (ModelMeta.DJL.equals(meta.format())
+        && !Arrays.equals(meta.inputShape(), features.shape())) {
       throw EdlException.invalid(
           "teacher " + meta.id(),
-          "it takes samples of shape " + Arrays.toString(meta.inputShape())
-              + " but samples holds " + Arrays.toString(features.shape()),
+          "it takes samples of shape "
+              + Arrays.toString(meta.inputShape())
+              + " but samples holds "
+              + Arrays.toString(features.shape()),
           "Train a teacher on this data (edl-dist train-teacher) or ingest matching data");
     }
     var model = ModelCache.get(teacher);
     try (var p = model.newPredictor(new io.edldist.udfs.infer.BatchTranslator())) {
       long[] shape = Arrays.stream(features.shape()).asLongStream().toArray();
-      float[] out = p.predict(new io.edldist.udfs.infer.BatchTranslator.Batch(new float[features.size()], 1, shape));
+      float[] out =
+          p.predict(
+              new io.edldist.udfs.infer.BatchTranslator.Batch(
+                  new float[features.size()], 1, shape));
       if (out.length != meta.classes()) {
         throw EdlException.invalid(
             "teacher " + meta.id(),
-            "it returns " + out.length + " values per sample but the data has " + meta.classes() + " classes",
+            "it returns "
+                + out.length
+                + " values per sample but the data has "
+                + meta.classes()
+                + " classes",
             "Use a teacher trained for these classes");
       }
     } catch (ai.djl.translate.TranslateException | RuntimeException e) {
@@ -183,9 +201,14 @@ public final class InferStage {
         throw ee;
       }
       throw EdlException.cannot(
-          "run teacher " + meta.id() + " on one sample of shape " + Arrays.toString(features.shape()),
+          "run teacher "
+              + meta.id()
+              + " on one sample of shape "
+              + Arrays.toString(features.shape()),
           e,
-          "Check that the teacher takes float input [batch, " + features.shapeString() + "] scaled to [0, 1]");
+          "Check that the teacher takes float input [batch, "
+              + features.shapeString()
+              + "] scaled to [0, 1]");
     }
   }
 }

@@ -23,16 +23,16 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Loads a dataset into the {@code samples} table: an idx folder (MNIST / Fashion-MNIST layout)
- * or a Parquet / CSV file with named label and feature columns.
+ * Loads a dataset into the {@code samples} table: an idx folder (MNIST / Fashion-MNIST layout) or a
+ * Parquet / CSV file with named label and feature columns.
  *
  * <p>The whole input is read and checked before anything is written: a broken idx file (wrong
- * magic, truncated, garbled gzip, counts that disagree) stops the stage with no table touched.
- * Bad rows inside good input (null or out-of-range label, wrong feature length, NaN) go to {@code
- * rejects} with the reason, the rest to {@code samples}. {@code samples} is replaced in one
- * Delta commit that also records the feature type, shape, class count and a fingerprint of the
- * input; re-running on the same input is a no-op. Ids: train rows 0..n-1, test rows after them
- * (idx); the id column or input order (Parquet/CSV).
+ * magic, truncated, garbled gzip, counts that disagree) stops the stage with no table touched. Bad
+ * rows inside good input (null or out-of-range label, wrong feature length, NaN) go to {@code
+ * rejects} with the reason, the rest to {@code samples}. {@code samples} is replaced in one Delta
+ * commit that also records the feature type, shape, class count and a fingerprint of the input;
+ * re-running on the same input is a no-op. Ids: train rows 0..n-1, test rows after them (idx); the
+ * id column or input order (Parquet/CSV).
  */
 public final class IngestStage {
   public static final String PROP_TYPE = "edl.feature.type";
@@ -68,7 +68,9 @@ public final class IngestStage {
     if (format.equals("auto")) {
       format = detectFormat(data);
     }
-    return format.equals("idx") ? ingestIdx(Path.of(data)) : new TabularIngest(lake, config, format).run();
+    return format.equals("idx")
+        ? ingestIdx(Path.of(data))
+        : new TabularIngest(lake, config, format).run();
   }
 
   private static String detectFormat(String data) {
@@ -108,8 +110,14 @@ public final class IngestStage {
         || train.images().cols() != test.images().cols()) {
       throw EdlException.invalid(
           "idx folder " + dir,
-          "train images are " + train.images().rows() + "x" + train.images().cols()
-              + " but test images are " + test.images().rows() + "x" + test.images().cols(),
+          "train images are "
+              + train.images().rows()
+              + "x"
+              + train.images().cols()
+              + " but test images are "
+              + test.images().rows()
+              + "x"
+              + test.images().cols(),
           "Use train and test files of the same dataset");
     }
     int trainN = limit(train.labels().length, config.get(EdlConfig.INGEST_TRAIN_LIMIT));
@@ -135,7 +143,8 @@ public final class IngestStage {
                     .parallelize(good, slices),
                 schema);
     writeSamples(samples, new Features(Features.UINT8, shape), classes, source);
-    writeRejects(dir.toString(), bad.isEmpty() ? null : lake.spark().createDataFrame(bad, REJECTS_SCHEMA));
+    writeRejects(
+        dir.toString(), bad.isEmpty() ? null : lake.spark().createDataFrame(bad, REJECTS_SCHEMA));
     long trainGood = good.stream().filter(r -> r.getString(1).equals("train")).count();
     return new Result(trainGood, good.size() - trainGood, bad.size(), reasons, false);
   }
@@ -158,7 +167,9 @@ public final class IngestStage {
         reasons.merge(reason, 1L, Long::sum);
         bad.add(
             RowFactory.create(
-                dir.toString(), split.name() + " sample " + i + " (id " + (firstId + i) + ")", reason));
+                dir.toString(),
+                split.name() + " sample " + i + " (id " + (firstId + i) + ")",
+                reason));
         continue;
       }
       byte[] features = java.util.Arrays.copyOfRange(pixels, i * size, (i + 1) * size);
@@ -179,7 +190,8 @@ public final class IngestStage {
   }
 
   private boolean upToDate(String source) {
-    return lake.hasTable(Lake.SAMPLES) && source.equals(lake.properties(Lake.SAMPLES).get(PROP_SOURCE));
+    return lake.hasTable(Lake.SAMPLES)
+        && source.equals(lake.properties(Lake.SAMPLES).get(PROP_SOURCE));
   }
 
   /**
@@ -191,12 +203,29 @@ public final class IngestStage {
     samples.createOrReplaceTempView(view);
     lake.spark()
         .sql(
-            "CREATE OR REPLACE TABLE delta.`" + lake.path(Lake.SAMPLES) + "` USING delta "
-                + "TBLPROPERTIES ('" + PROP_TYPE + "'='" + features.type() + "', '"
-                + PROP_SHAPE + "'='" + features.shapeString() + "', '"
-                + PROP_CLASSES + "'='" + classes + "', '"
-                + PROP_SOURCE + "'='" + source.replace("'", "") + "') "
-                + "AS SELECT * FROM " + view + " ORDER BY id");
+            "CREATE OR REPLACE TABLE delta.`"
+                + lake.path(Lake.SAMPLES)
+                + "` USING delta "
+                + "TBLPROPERTIES ('"
+                + PROP_TYPE
+                + "'='"
+                + features.type()
+                + "', '"
+                + PROP_SHAPE
+                + "'='"
+                + features.shapeString()
+                + "', '"
+                + PROP_CLASSES
+                + "'='"
+                + classes
+                + "', '"
+                + PROP_SOURCE
+                + "'='"
+                + source.replace("'", "")
+                + "') "
+                + "AS SELECT * FROM "
+                + view
+                + " ORDER BY id");
     lake.spark().catalog().dropTempView(view);
   }
 
@@ -204,8 +233,13 @@ public final class IngestStage {
   void writeRejects(String source, Dataset<Row> rejects) {
     if (rejects == null) {
       if (lake.hasTable(Lake.REJECTS)) {
-        lake.spark().sql("DELETE FROM delta.`" + lake.path(Lake.REJECTS) + "` WHERE source = '"
-            + source.replace("'", "''") + "'");
+        lake.spark()
+            .sql(
+                "DELETE FROM delta.`"
+                    + lake.path(Lake.REJECTS)
+                    + "` WHERE source = '"
+                    + source.replace("'", "''")
+                    + "'");
       }
       return;
     }

@@ -24,11 +24,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
 
 /**
- * Ingest of user data in Parquet or CSV: a label column and either several numeric feature
- * columns or one array column. Each row is classified in one pass with a SQL expression that
- * yields the reason it cannot be used, or null; the input is cached for that pass so it is read
- * once. Good rows become {@code samples} with {@code ARRAY<FLOAT>} features, bad rows {@code
- * rejects} with the original record as JSON.
+ * Ingest of user data in Parquet or CSV: a label column and either several numeric feature columns
+ * or one array column. Each row is classified in one pass with a SQL expression that yields the
+ * reason it cannot be used, or null; the input is cached for that pass so it is read once. Good
+ * rows become {@code samples} with {@code ARRAY<FLOAT>} features, bad rows {@code rejects} with the
+ * original record as JSON.
  */
 final class TabularIngest {
   private final Lake lake;
@@ -60,8 +60,8 @@ final class TabularIngest {
     int classes = config.get(EdlConfig.INGEST_CLASSES);
 
     Column features =
-        featureCols.size() == 1 && input.schema().apply(featureCols.get(0)).dataType()
-                instanceof ArrayType
+        featureCols.size() == 1
+                && input.schema().apply(featureCols.get(0)).dataType() instanceof ArrayType
             ? expr("transform(`" + featureCols.get(0) + "`, x -> try_cast(x AS FLOAT))")
             : array(
                 featureCols.stream()
@@ -69,11 +69,18 @@ final class TabularIngest {
                     .toArray(Column[]::new));
     Dataset<Row> shaped =
         input
-            .withColumn("_record", to_json(struct(columns.stream().map(c -> col("`" + c + "`")).toArray(Column[]::new))))
+            .withColumn(
+                "_record",
+                to_json(
+                    struct(columns.stream().map(c -> col("`" + c + "`")).toArray(Column[]::new))))
             .select(
-                (idCol.isEmpty() ? monotonically_increasing_id() : expr("try_cast(`" + idCol + "` AS BIGINT)"))
+                (idCol.isEmpty()
+                        ? monotonically_increasing_id()
+                        : expr("try_cast(`" + idCol + "` AS BIGINT)"))
                     .as("id"),
-                (splitCol.isEmpty() ? lit(config.get(EdlConfig.INGEST_SPLIT)) : col("`" + splitCol + "`").cast("string"))
+                (splitCol.isEmpty()
+                        ? lit(config.get(EdlConfig.INGEST_SPLIT))
+                        : col("`" + splitCol + "`").cast("string"))
                     .as("split"),
                 expr("try_cast(`" + labelCol + "` AS DOUBLE)").as("label_value"),
                 features.as("features"),
@@ -81,19 +88,26 @@ final class TabularIngest {
             .cache();
     int width = featureWidth(shaped, featureCols);
     Dataset<Row> classified =
-        shaped.withColumn(
-            "reason",
-            expr(
-                "CASE WHEN label_value IS NULL THEN 'label is null or not a number'"
-                    + " WHEN label_value != floor(label_value) THEN 'label is not a whole number'"
-                    + " WHEN label_value < 0 OR label_value >= " + classes
-                    + " THEN concat('label ', cast(label_value AS BIGINT), ' outside 0.." + (classes - 1) + "')"
-                    + " WHEN id IS NULL THEN 'id is null or not a number'"
-                    + " WHEN split IS NULL OR split NOT IN ('train', 'test') THEN 'split is not train or test'"
-                    + " WHEN size(features) != " + width
-                    + " THEN concat('feature length ', size(features), ', expected " + width + "')"
-                    + " WHEN exists(features, x -> x IS NULL OR isnan(x)) THEN 'feature is NaN, null or not a number'"
-                    + " ELSE NULL END"))
+        shaped
+            .withColumn(
+                "reason",
+                expr(
+                    "CASE WHEN label_value IS NULL THEN 'label is null or not a number'"
+                        + " WHEN label_value != floor(label_value) THEN 'label is not a whole number'"
+                        + " WHEN label_value < 0 OR label_value >= "
+                        + classes
+                        + " THEN concat('label ', cast(label_value AS BIGINT), ' outside 0.."
+                        + (classes - 1)
+                        + "')"
+                        + " WHEN id IS NULL THEN 'id is null or not a number'"
+                        + " WHEN split IS NULL OR split NOT IN ('train', 'test') THEN 'split is not train or test'"
+                        + " WHEN size(features) != "
+                        + width
+                        + " THEN concat('feature length ', size(features), ', expected "
+                        + width
+                        + "')"
+                        + " WHEN exists(features, x -> x IS NULL OR isnan(x)) THEN 'feature is NaN, null or not a number'"
+                        + " ELSE NULL END"))
             .cache();
     Map<String, Long> reasons = new TreeMap<>();
     long train = 0;
@@ -128,7 +142,11 @@ final class TabularIngest {
                 col("features"));
     IngestStage stage = new IngestStage(lake, config);
     String source = format + ":" + data;
-    stage.writeSamples(samples, new Features(Features.FLOAT, shape), classes, source + ":" + System.currentTimeMillis());
+    stage.writeSamples(
+        samples,
+        new Features(Features.FLOAT, shape),
+        classes,
+        source + ":" + System.currentTimeMillis());
     stage.writeRejects(
         source,
         rejected == 0
@@ -144,7 +162,9 @@ final class TabularIngest {
   private Dataset<Row> read(String data) {
     if (!data.contains("://") && !Files.exists(Path.of(data))) {
       throw EdlException.invalid(
-          "--data " + data, "no such file or folder", "Pass the path of a ." + format + " file or folder");
+          "--data " + data,
+          "no such file or folder",
+          "Pass the path of a ." + format + " file or folder");
     }
     try {
       return format.equals("csv")
@@ -177,7 +197,12 @@ final class TabularIngest {
       return featureCols.size();
     }
     List<Row> common =
-        shaped.groupBy(expr("size(features)").as("n")).count().orderBy(col("count").desc()).limit(1).collectAsList();
+        shaped
+            .groupBy(expr("size(features)").as("n"))
+            .count()
+            .orderBy(col("count").desc())
+            .limit(1)
+            .collectAsList();
     return common.isEmpty() ? 0 : common.get(0).getInt(0);
   }
 

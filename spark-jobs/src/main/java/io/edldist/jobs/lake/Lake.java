@@ -24,8 +24,8 @@ import org.apache.spark.sql.SparkSession;
  * The lake: Delta tables and plain files under one root, a local folder or an {@code s3a://}
  * prefix. Tables: {@code samples}, {@code soft_labels}, {@code rejects}, {@code metrics}. Files:
  * {@code models/}, {@code checkpoints/}, {@code reports/}. All file access goes through Hadoop's
- * FileSystem, so the same code serves a laptop folder and an object store. Folders that must
- * appear whole (a model, a checkpoint) are written under a temporary name and renamed.
+ * FileSystem, so the same code serves a laptop folder and an object store. Folders that must appear
+ * whole (a model, a checkpoint) are written under a temporary name and renamed.
  */
 public final class Lake {
   public static final String SAMPLES = "samples";
@@ -94,7 +94,8 @@ public final class Lake {
 
   public FileSystem fs() {
     try {
-      return FileSystem.get(URI.create(root.contains("://") ? root : "file://" + root),
+      return FileSystem.get(
+          URI.create(root.contains("://") ? root : "file://" + root),
           spark.sparkContext().hadoopConfiguration());
     } catch (IOException e) {
       throw EdlException.cannot("open lake " + root, e, "Check the --lake path and credentials");

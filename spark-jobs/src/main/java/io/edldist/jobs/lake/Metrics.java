@@ -9,9 +9,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Collects metric points of one run and stage and appends them to the {@code metrics} table in
- * one Delta commit ({@code run_id, stage, name, value, step, ts}). Everything a report or a
- * notebook plots goes through here.
+ * Collects metric points of one run and stage and appends them to the {@code metrics} table in one
+ * Delta commit ({@code run_id, stage, name, value, step, ts}). Everything a report or a notebook
+ * plots goes through here.
  */
 public final class Metrics {
   public static final StructType SCHEMA =

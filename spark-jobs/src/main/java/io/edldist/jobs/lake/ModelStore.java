@@ -70,7 +70,9 @@ public final class ModelStore {
       return ModelBundle.of(meta, files, lake.path(dir));
     } catch (IOException e) {
       throw EdlException.cannot(
-          "read " + lake.path(dir + "/model.json"), e, "Re-create the model; its metadata is corrupt");
+          "read " + lake.path(dir + "/model.json"),
+          e,
+          "Re-create the model; its metadata is corrupt");
     }
   }
 

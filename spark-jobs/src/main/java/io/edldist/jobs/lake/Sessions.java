@@ -8,10 +8,10 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Creates the Spark session every command uses. Under spark-submit the master and everything
- * else come from spark-submit; run directly (bin/edl-dist, tests) it defaults to {@code
- * local[*]} bound to the loopback address. Delta's SQL extension and catalog are always on; the
- * {@code spark.*} settings of the edl-dist config win over both.
+ * Creates the Spark session every command uses. Under spark-submit the master and everything else
+ * come from spark-submit; run directly (bin/edl-dist, tests) it defaults to {@code local[*]} bound
+ * to the loopback address. Delta's SQL extension and catalog are always on; the {@code spark.*}
+ * settings of the edl-dist config win over both.
  */
 public final class Sessions {
   private Sessions() {}
@@ -23,7 +23,10 @@ public final class Sessions {
     settings.put(
         "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
     settings.put("spark.ui.showConsoleProgress", "true");
-    String master = config.sparkSettings().getOrDefault("spark.master", submitted.get("spark.master", "local[*]"));
+    String master =
+        config
+            .sparkSettings()
+            .getOrDefault("spark.master", submitted.get("spark.master", "local[*]"));
     if (master.startsWith("local")) {
       settings.put("spark.master", master);
       settings.put("spark.driver.host", "127.0.0.1");

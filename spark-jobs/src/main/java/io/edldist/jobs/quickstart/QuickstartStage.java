@@ -12,8 +12,8 @@ import java.util.Map;
 
 /**
  * The whole pipeline in order: ingest, train-teacher (reused when the store already holds one),
- * infer, train (kd), train (baseline, same budget and seed), evaluate. Every stage is
- * idempotent, so a re-run after a crash redoes only the missing work.
+ * infer, train (kd), train (baseline, same budget and seed), evaluate. Every stage is idempotent,
+ * so a re-run after a crash redoes only the missing work.
  */
 public final class QuickstartStage {
   /** What the pipeline did. */
@@ -41,12 +41,15 @@ public final class QuickstartStage {
     long t = System.nanoTime();
     IngestStage.Result ingest = new IngestStage(lake, config).execute();
     t = lap(timings, "ingest", t);
-    System.err.printf("quickstart: ingest done (%d train, %d test samples)%n", ingest.train(), ingest.test());
+    System.err.printf(
+        "quickstart: ingest done (%d train, %d test samples)%n", ingest.train(), ingest.test());
     TrainTeacherStage.Result teacher =
         new TrainTeacherStage(lake, config, runId).reuse(true).execute();
     t = lap(timings, "train_teacher", t);
     System.err.println(
-        "quickstart: teacher " + teacher.teacher().meta().id() + (teacher.reused() ? " (reused)" : ""));
+        "quickstart: teacher "
+            + teacher.teacher().meta().id()
+            + (teacher.reused() ? " (reused)" : ""));
     InferStage.Result infer = new InferStage(lake, config, runId).execute();
     t = lap(timings, "infer", t);
     System.err.printf("quickstart: infer scored %d samples%n", infer.scored());

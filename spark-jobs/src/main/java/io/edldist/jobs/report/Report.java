@@ -67,12 +67,15 @@ public final class Report {
         points.add(new Charts.Point(s.role(), s.params(), s.accuracy()));
       }
       Charts.scatterChart(
-          "Test accuracy against model size", "parameters (log)", "test accuracy", points, true,
+          "Test accuracy against model size",
+          "parameters (log)",
+          "test accuracy",
+          points,
+          true,
           tmp.resolve("accuracy_vs_size.png"));
       List<Charts.Series> curves = lossCurves();
       if (!curves.isEmpty()) {
-        Charts.lineChart(
-            "Training loss", "step", "loss", curves, tmp.resolve("training_loss.png"));
+        Charts.lineChart("Training loss", "step", "loss", curves, tmp.resolve("training_loss.png"));
       }
       try (var files = Files.list(tmp)) {
         for (Path f : files.toList()) {
@@ -95,7 +98,9 @@ public final class Report {
     Dataset<Row> loss = lake.read(Lake.METRICS).where(col("name").equalTo("loss"));
     List<Charts.Series> out = new ArrayList<>();
     for (Row latest :
-        loss.groupBy("stage").agg(org.apache.spark.sql.functions.max("ts").as("ts")).collectAsList()) {
+        loss.groupBy("stage")
+            .agg(org.apache.spark.sql.functions.max("ts").as("ts"))
+            .collectAsList()) {
       String stage = latest.getString(0);
       String run =
           loss.where(col("stage").equalTo(stage).and(col("ts").equalTo(latest.get(1))))
@@ -133,7 +138,8 @@ public final class Report {
     return out;
   }
 
-  private String markdown(List<ModelScore> scores, long softLabelRows, Map<String, Double> timings) {
+  private String markdown(
+      List<ModelScore> scores, long softLabelRows, Map<String, Double> timings) {
     StringBuilder md = new StringBuilder();
     md.append("# edl-dist report, run ").append(runId).append("\n\n");
     md.append(table(scores)).append('\n');
@@ -152,7 +158,8 @@ public final class Report {
   /** The summary as a Markdown table; the CLI prints the same table. */
   public static String table(List<ModelScore> scores) {
     StringBuilder t = new StringBuilder();
-    t.append("| model | arch | test acc | agreement | params | size | ms/sample b1 | ms/sample b256 |\n");
+    t.append(
+        "| model | arch | test acc | agreement | params | size | ms/sample b1 | ms/sample b256 |\n");
     t.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (ModelScore s : scores) {
       t.append(

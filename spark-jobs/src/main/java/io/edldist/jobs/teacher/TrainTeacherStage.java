@@ -20,14 +20,13 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Trains the teacher on the train split of {@code samples} with the hard-label loss, on the
- * driver, and saves it to the model store under a content-hashed version. With {@code reuse}, a
- * teacher already in the store is returned as is (quickstart and bench use that).
+ * Trains the teacher on the train split of {@code samples} with the hard-label loss, on the driver,
+ * and saves it to the model store under a content-hashed version. With {@code reuse}, a teacher
+ * already in the store is returned as is (quickstart and bench use that).
  */
 public final class TrainTeacherStage {
   /** What the stage did. */
-  public record Result(
-      ModelBundle teacher, double testAccuracy, double seconds, boolean reused) {}
+  public record Result(ModelBundle teacher, double testAccuracy, double seconds, boolean reused) {}
 
   private final Lake lake;
   private final EdlConfig config;

@@ -31,8 +31,7 @@ final class Checkpoints {
   }
 
   void save(long step, int epoch, long seed, byte[] params, byte[] optimizer) {
-    String state =
-        "{\"step\": " + step + ", \"epoch\": " + epoch + ", \"seed\": " + seed + "}\n";
+    String state = "{\"step\": " + step + ", \"epoch\": " + epoch + ", \"seed\": " + seed + "}\n";
     lake.writeFolder(
         folder + "/" + name(step),
         Map.of(

@@ -4,9 +4,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * The training progress line: epoch, a bar, step, loss and samples/s, with an ETA. On a terminal
- * it redraws in place; in a log (Airflow, spark-submit in cluster mode) it prints a line every 10%
- * so logs stay short.
+ * The training progress line: epoch, a bar, step, loss and samples/s, with an ETA. On a terminal it
+ * redraws in place; in a log (Airflow, spark-submit in cluster mode) it prints a line every 10% so
+ * logs stay short.
  */
 final class ProgressBar {
   private final String label;

@@ -19,12 +19,12 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The student stage: trains the student on the driver from {@code soft_labels} (mode {@code kd})
- * or from {@code samples} (mode {@code baseline}, hard labels only). It never runs the teacher.
- * Both modes see the same rows in the same order for the same seed, so they compare at equal
- * budget. The table is loaded into driver memory when its estimated size fits {@code
- * train.memory-budget-mb}, else streamed every epoch (see {@link TrainingData}). The student is
- * saved as {@code student-kd} or {@code student-baseline} in the model store.
+ * The student stage: trains the student on the driver from {@code soft_labels} (mode {@code kd}) or
+ * from {@code samples} (mode {@code baseline}, hard labels only). It never runs the teacher. Both
+ * modes see the same rows in the same order for the same seed, so they compare at equal budget. The
+ * table is loaded into driver memory when its estimated size fits {@code train.memory-budget-mb},
+ * else streamed every epoch (see {@link TrainingData}). The student is saved as {@code student-kd}
+ * or {@code student-baseline} in the model store.
  */
 public final class TrainStage {
   /** What the stage did. */

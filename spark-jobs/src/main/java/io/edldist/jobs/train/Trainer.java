@@ -27,11 +27,11 @@ import java.util.function.Function;
 
 /**
  * The training loop for teachers and students, on the driver: forward, the distillation loss,
- * backward, Adam, on one batch at a time; every batch's tensors live in a sub-manager closed
- * after the step, so memory stays flat. Teacher logits come from the batch (offline distillation,
- * read from {@code soft_labels}) or, for the online baseline of the benchmark, from a teacher
- * called inside the loop. Checkpoints every N steps; a resumed run restarts at the checkpoint's
- * step and sees the same batches as an uninterrupted one.
+ * backward, Adam, on one batch at a time; every batch's tensors live in a sub-manager closed after
+ * the step, so memory stays flat. Teacher logits come from the batch (offline distillation, read
+ * from {@code soft_labels}) or, for the online baseline of the benchmark, from a teacher called
+ * inside the loop. Checkpoints every N steps; a resumed run restarts at the checkpoint's step and
+ * sees the same batches as an uninterrupted one.
  */
 public final class Trainer {
   /** How to train. */
@@ -103,8 +103,7 @@ public final class Trainer {
     }
     long resumedFrom = step;
     ParameterStore store = new ParameterStore(model.getNDManager(), false);
-    long[] sampleShape =
-        java.util.Arrays.stream(data.features().shape()).asLongStream().toArray();
+    long[] sampleShape = java.util.Arrays.stream(data.features().shape()).asLongStream().toArray();
     ProgressBar bar =
         quiet ? null : new ProgressBar(settings.label(), totalSteps, settings.epochs(), System.err);
     long samples = 0;
@@ -190,7 +189,10 @@ public final class Trainer {
       adam.load(saved.optimizer(), model.getNDManager());
       block.getParameters().forEach(p -> p.getValue().getArray().setRequiresGradient(true));
       System.err.println(
-          settings.label() + ": resumed from checkpoint at step " + saved.step() + " in "
+          settings.label()
+              + ": resumed from checkpoint at step "
+              + saved.step()
+              + " in "
               + checkpoints.folder());
       return saved.step();
     } catch (IOException | ai.djl.MalformedModelException e) {

@@ -23,9 +23,9 @@ import org.apache.spark.sql.catalyst.expressions.XXH64;
  * <ul>
  *   <li>{@link #inMemory}: the table is collected once to the driver (features kept as bytes for
  *       uint8 images) and each epoch is a sort of row indices: the fast path.
- *   <li>{@link #streaming}: each epoch sorts the table by the same key on the executors and
- *       streams it to the driver one partition at a time ({@code toLocalIterator}); driver memory
- *       holds one partition, so the table need not fit.
+ *   <li>{@link #streaming}: each epoch sorts the table by the same key on the executors and streams
+ *       it to the driver one partition at a time ({@code toLocalIterator}); driver memory holds one
+ *       partition, so the table need not fit.
  * </ul>
  */
 public abstract class TrainingData {
@@ -195,8 +195,7 @@ public abstract class TrainingData {
         keyed[i] = new long[] {orderKey(ids[i], seed, epoch), ids[i], i};
       }
       Arrays.sort(
-          keyed,
-          (a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+          keyed, (a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
       int start = (int) Math.min(ids.length, skip * batchSize);
       return new Iterator<>() {
         private int next = start;

@@ -26,7 +26,8 @@ class EdlConfigTest {
   @Test
   void commandLineBeatsFileBeatsDefaults() throws IOException {
     Path file = dir.resolve("edl.conf");
-    Files.writeString(file, "train.epochs = 7\ntrain.batch-size=64\nspark.sql.shuffle.partitions=3\n");
+    Files.writeString(
+        file, "train.epochs = 7\ntrain.batch-size=64\nspark.sql.shuffle.partitions=3\n");
     EdlConfig config = EdlConfig.load(file, Map.of("train.epochs", "2"));
     assertThat(config.get(EdlConfig.TRAIN_EPOCHS)).isEqualTo(2);
     assertThat(config.get(EdlConfig.TRAIN_BATCH_SIZE)).isEqualTo(64);

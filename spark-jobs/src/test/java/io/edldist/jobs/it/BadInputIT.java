@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bad input through the real command line: exit code 2, one line naming the input, the problem
- * and the fix, and no table written.
+ * Bad input through the real command line: exit code 2, one line naming the input, the problem and
+ * the fix, and no table written.
  */
 class BadInputIT extends SparkTestBase {
   @TempDir Path data;
@@ -71,9 +71,19 @@ class BadInputIT extends SparkTestBase {
   }
 
   private void validIdxFolder(int train, int test) throws IOException {
-    writeIdx(data.resolve("train-images-idx3-ubyte.gz"), 2051, new int[] {train, 28, 28}, train * 784, true);
+    writeIdx(
+        data.resolve("train-images-idx3-ubyte.gz"),
+        2051,
+        new int[] {train, 28, 28},
+        train * 784,
+        true);
     writeIdx(data.resolve("train-labels-idx1-ubyte.gz"), 2049, new int[] {train}, train, true);
-    writeIdx(data.resolve("t10k-images-idx3-ubyte.gz"), 2051, new int[] {test, 28, 28}, test * 784, true);
+    writeIdx(
+        data.resolve("t10k-images-idx3-ubyte.gz"),
+        2051,
+        new int[] {test, 28, 28},
+        test * 784,
+        true);
     writeIdx(data.resolve("t10k-labels-idx1-ubyte.gz"), 2049, new int[] {test}, test, true);
   }
 
@@ -84,7 +94,8 @@ class BadInputIT extends SparkTestBase {
   @Test
   void truncatedIdxFile() throws IOException {
     validIdxFolder(20, 10);
-    writeIdx(data.resolve("train-images-idx3-ubyte.gz"), 2051, new int[] {20, 28, 28}, 5 * 784, true);
+    writeIdx(
+        data.resolve("train-images-idx3-ubyte.gz"), 2051, new int[] {20, 28, 28}, 5 * 784, true);
     assertThat(run("--data", data.toString(), "ingest")).isEqualTo(2);
     assertThat(errorLine()).contains("train-images-idx3-ubyte.gz").contains("truncated");
     assertThat(samplesExist()).isFalse();
@@ -93,7 +104,8 @@ class BadInputIT extends SparkTestBase {
   @Test
   void wrongMagicNumber() throws IOException {
     validIdxFolder(20, 10);
-    writeIdx(data.resolve("t10k-labels-idx1-ubyte.gz"), 2051, new int[] {10, 28, 28}, 10 * 784, true);
+    writeIdx(
+        data.resolve("t10k-labels-idx1-ubyte.gz"), 2051, new int[] {10, 28, 28}, 10 * 784, true);
     assertThat(run("--data", data.toString(), "ingest")).isEqualTo(2);
     assertThat(errorLine()).contains("t10k-labels-idx1-ubyte.gz").contains("expected 2049");
     assertThat(samplesExist()).isFalse();
@@ -139,7 +151,9 @@ class BadInputIT extends SparkTestBase {
   @Test
   void commandsThatNeedEarlierStagesSayWhichCommandToRun() {
     assertThat(run("infer")).isEqualTo(2);
-    assertThat(errorLine()).contains("Cannot find model 'teacher'").contains("edl-dist train-teacher");
+    assertThat(errorLine())
+        .contains("Cannot find model 'teacher'")
+        .contains("edl-dist train-teacher");
     assertThat(run("train-teacher")).isEqualTo(2);
     assertThat(errorLine()).contains("Cannot read table samples").contains("edl-dist ingest");
   }

@@ -42,7 +42,9 @@ class PipelineIT extends SparkTestBase {
     assertThat(first.train()).isEqualTo(1200);
     assertThat(first.test()).isEqualTo(400);
     assertThat(first.skipped()).isFalse();
-    assertThat(sql("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM " + table("samples")).first())
+    assertThat(
+            sql("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM " + table("samples"))
+                .first())
         .isEqualTo(org.apache.spark.sql.RowFactory.create(1600L, 1600L, 0L, 1599L));
     assertThat(IngestStage.features(lake()).shape()).containsExactly(1, 28, 28);
     long version = sql("DESCRIBE HISTORY " + table("samples")).count();
@@ -57,8 +59,10 @@ class PipelineIT extends SparkTestBase {
     TrainTeacherStage.Result r = new TrainTeacherStage(lake(), config, "it").execute();
     assertThat(r.teacher().meta().id()).matches("teacher@[0-9a-f]{12}");
     assertThat(r.testAccuracy()).isGreaterThan(0.5);
-    assertThat(lake().exists("models/teacher/" + r.teacher().meta().version() + "/model.json")).isTrue();
-    TrainTeacherStage.Result reused = new TrainTeacherStage(lake(), config, "it").reuse(true).execute();
+    assertThat(lake().exists("models/teacher/" + r.teacher().meta().version() + "/model.json"))
+        .isTrue();
+    TrainTeacherStage.Result reused =
+        new TrainTeacherStage(lake(), config, "it").reuse(true).execute();
     assertThat(reused.reused()).isTrue();
     assertThat(reused.teacher().meta().id()).isEqualTo(r.teacher().meta().id());
   }
@@ -88,19 +92,23 @@ class PipelineIT extends SparkTestBase {
     assertExactlyOneRowPerSample(first.teacherId());
     Map<Long, float[]> after = logits(first.teacherId());
     before.forEach(
-        (id, l) -> assertThat(after.get(id)).containsExactly(l, org.assertj.core.api.Assertions.within(1e-6f)));
+        (id, l) ->
+            assertThat(after.get(id))
+                .containsExactly(l, org.assertj.core.api.Assertions.within(1e-6f)));
   }
 
   @Test
   @Order(4)
   void kdAndBaselineStudentsTrainAndEvaluate() throws Exception {
-    TrainStage.Result kd = new TrainStage(lake(), config.with(EdlConfig.TRAIN_MODE, "kd"), "it").execute();
+    TrainStage.Result kd =
+        new TrainStage(lake(), config.with(EdlConfig.TRAIN_MODE, "kd"), "it").execute();
     TrainStage.Result base =
         new TrainStage(lake(), config.with(EdlConfig.TRAIN_MODE, "baseline"), "it").execute();
     assertThat(kd.training().steps()).isEqualTo(base.training().steps()).isEqualTo(2 * 10);
     assertThat(kd.streamed()).isFalse();
     EvaluateStage.Result eval = new EvaluateStage(lake(), config, "it").execute();
-    assertThat(eval.models()).extracting(EvaluateStage.ModelScore::role)
+    assertThat(eval.models())
+        .extracting(EvaluateStage.ModelScore::role)
         .containsExactly("teacher", "student_kd", "student_baseline");
     for (EvaluateStage.ModelScore s : eval.models()) {
       assertThat(s.accuracy()).as(s.role()).isBetween(0.3, 1.0);
@@ -108,44 +116,70 @@ class PipelineIT extends SparkTestBase {
       assertThat(s.sizeBytes()).isPositive();
       assertThat(s.latencyBatch1Ms()).isPositive();
     }
-    var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-        lake().readString("reports/it/summary.json"));
-    assertThat(summary.at("/teacher/test_accuracy").asDouble()).isEqualTo(eval.models().get(0).accuracy());
+    var summary =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(lake().readString("reports/it/summary.json"));
+    assertThat(summary.at("/teacher/test_accuracy").asDouble())
+        .isEqualTo(eval.models().get(0).accuracy());
     assertThat(summary.at("/student_kd/agreement").isNumber()).isTrue();
     assertThat(summary.at("/student_baseline/test_accuracy").isNumber()).isTrue();
     assertThat(summary.at("/soft_labels/rows").asLong()).isEqualTo(1600);
     assertThat(summary.at("/timings_s/infer").isNumber()).isTrue();
     assertThat(lake().list("reports/it"))
         .contains("report.md", "accuracy_vs_size.png", "training_loss.png", "summary.json");
-    assertThat(sql("SELECT count(*) FROM " + table("metrics") + " WHERE stage = 'train-kd' AND name = 'loss'")
-        .first().getLong(0)).isPositive();
+    assertThat(
+            sql("SELECT count(*) FROM "
+                    + table("metrics")
+                    + " WHERE stage = 'train-kd' AND name = 'loss'")
+                .first()
+                .getLong(0))
+        .isPositive();
   }
 
   @Test
   @Order(5)
   void sqlFunctionsAgreeWithTheStoredTeacherAccuracy() {
     lake().read(Lake.SOFT_LABELS).createOrReplaceTempView("soft_labels");
-    Row r = sql("SELECT avg(CAST(kd_argmax(logits) = label AS INT)), first(kd_topk(logits, 3)),"
-        + " abs(aggregate(first(kd_softmax(logits, 2.0)), 0D, (a, x) -> a + x) - 1) < 1e-6"
-        + " FROM soft_labels WHERE split = 'test'").first();
+    Row r =
+        sql("SELECT avg(CAST(kd_argmax(logits) = label AS INT)), first(kd_topk(logits, 3)),"
+                + " abs(aggregate(first(kd_softmax(logits, 2.0)), 0D, (a, x) -> a + x) - 1) < 1e-6"
+                + " FROM soft_labels WHERE split = 'test'")
+            .first();
     assertThat(r.getDouble(0)).isBetween(0.5, 1.0);
     assertThat(r.getList(1)).hasSize(3);
     assertThat(r.getBoolean(2)).isTrue();
   }
 
   private static void assertExactlyOneRowPerSample(String teacherId) {
-    Row counts = sql("SELECT count(*), count(DISTINCT id) FROM " + table("soft_labels")
-        + " WHERE teacher_id = '" + teacherId + "'").first();
+    Row counts =
+        sql("SELECT count(*), count(DISTINCT id) FROM "
+                + table("soft_labels")
+                + " WHERE teacher_id = '"
+                + teacherId
+                + "'")
+            .first();
     assertThat(counts.getLong(0)).isEqualTo(1600);
     assertThat(counts.getLong(1)).isEqualTo(1600);
-    assertThat(sql("SELECT count(*) FROM " + table("samples") + " s LEFT ANTI JOIN "
-        + table("soft_labels") + " l ON s.id = l.id").first().getLong(0)).isZero();
+    assertThat(
+            sql("SELECT count(*) FROM "
+                    + table("samples")
+                    + " s LEFT ANTI JOIN "
+                    + table("soft_labels")
+                    + " l ON s.id = l.id")
+                .first()
+                .getLong(0))
+        .isZero();
   }
 
   private static Map<Long, float[]> logits(String teacherId) {
     Map<Long, float[]> out = new HashMap<>();
-    List<Row> rows = sql("SELECT id, logits FROM " + table("soft_labels") + " WHERE teacher_id = '"
-        + teacherId + "'").collectAsList();
+    List<Row> rows =
+        sql("SELECT id, logits FROM "
+                + table("soft_labels")
+                + " WHERE teacher_id = '"
+                + teacherId
+                + "'")
+            .collectAsList();
     for (Row r : rows) {
       List<Object> l = r.getList(1);
       float[] f = new float[l.size()];

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * One Spark session for all integration tests of a JVM: {@code local[2]}, UI off, loopback
- * host, Delta on. Each test class gets its own lake folder.
+ * One Spark session for all integration tests of a JVM: {@code local[2]}, UI off, loopback host,
+ * Delta on. Each test class gets its own lake folder.
  */
 public abstract class SparkTestBase {
   protected static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");

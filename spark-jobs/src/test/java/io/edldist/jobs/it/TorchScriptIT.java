@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A teacher exported from PyTorch as TorchScript (the fixture made by
- * src/test/python/make_torchscript_teacher.py) scores samples through {@code infer} and gives
- * the logits PyTorch gave.
+ * src/test/python/make_torchscript_teacher.py) scores samples through {@code infer} and gives the
+ * logits PyTorch gave.
  */
 class TorchScriptIT extends SparkTestBase {
   private static final Path FIXTURE = Path.of("src/test/resources/teachers/torchscript-cnn");
@@ -26,18 +26,25 @@ class TorchScriptIT extends SparkTestBase {
   void inferWithATorchScriptTeacherReproducesPyTorch() throws Exception {
     assumeThat(Files.isDirectory(FASHION_MNIST)).as("needs dataset-fashion-mnist").isTrue();
     List<String> args = new ArrayList<>(List.of("--lake", lakeDir.resolve("ts").toString()));
-    slice().forEach((k, v) -> {
-      if (!k.equals("lake")) {
-        args.addAll(List.of("--set", k + "=" + v));
-      }
-    });
+    slice()
+        .forEach(
+            (k, v) -> {
+              if (!k.equals("lake")) {
+                args.addAll(List.of("--set", k + "=" + v));
+              }
+            });
     assertThat(Main.run(concat(args, "ingest"))).isZero();
-    assertThat(Main.run(concat(args, "infer", "--teacher", FIXTURE.resolve("teacher.pt").toString()))).isZero();
+    assertThat(
+            Main.run(concat(args, "infer", "--teacher", FIXTURE.resolve("teacher.pt").toString())))
+        .isZero();
 
     JsonNode expected = new ObjectMapper().readTree(FIXTURE.resolve("expected.json").toFile());
     String soft = "delta.`" + lakeDir.resolve("ts/soft_labels") + "`";
-    List<Row> rows = sql("SELECT id, logits, teacher_id FROM " + soft
-        + " WHERE split = 'test' ORDER BY id LIMIT 8").collectAsList();
+    List<Row> rows =
+        sql("SELECT id, logits, teacher_id FROM "
+                + soft
+                + " WHERE split = 'test' ORDER BY id LIMIT 8")
+            .collectAsList();
     assertThat(rows).hasSize(8);
     for (int i = 0; i < 8; i++) {
       assertThat(rows.get(i).getLong(0)).isEqualTo(1200 + i);
@@ -48,8 +55,12 @@ class TorchScriptIT extends SparkTestBase {
             .isCloseTo(expected.at("/logits/" + i + "/" + c).asDouble(), within(1e-4));
       }
     }
-    double accuracy = sql("SELECT avg(CAST(kd_argmax(logits) = label AS INT)) FROM " + soft
-        + " WHERE split = 'test'").first().getDouble(0);
+    double accuracy =
+        sql("SELECT avg(CAST(kd_argmax(logits) = label AS INT)) FROM "
+                + soft
+                + " WHERE split = 'test'")
+            .first()
+            .getDouble(0);
     assertThat(accuracy).isCloseTo(expected.get("test_accuracy").asDouble(), within(0.08));
     assertThat(sql("SELECT count(*) FROM " + soft).first().getLong(0)).isEqualTo(1600);
   }

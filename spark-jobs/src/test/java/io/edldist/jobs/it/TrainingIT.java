@@ -54,28 +54,52 @@ class TrainingIT extends SparkTestBase {
     int[] epoch1 = all(memory.epoch(1, 600, 0)).get(0).labels();
     assertThat(epoch0).isNotEqualTo(epoch1);
     // skipping batches starts exactly where an uninterrupted epoch would be
-    assertThat(all(memory.epoch(1, 64, 3)).get(0).labels()).containsExactly(all(memory.epoch(1, 64, 0)).get(3).labels());
+    assertThat(all(memory.epoch(1, 64, 3)).get(0).labels())
+        .containsExactly(all(memory.epoch(1, 64, 0)).get(3).labels());
   }
 
   @Test
   void resumedTrainingEndsWhereUninterruptedTrainingEnds() throws Exception {
-    EdlConfig base = config(settings).with(Map.of(
-        "train.mode", "baseline", "train.checkpoint-every", "7", "train.epochs", "2", "train.batch-size", "64"));
-    TrainStage.Result full = new TrainStage(lake(), base.with(EdlConfig.RUN_ID, "full"), "full").execute();
+    EdlConfig base =
+        config(settings)
+            .with(
+                Map.of(
+                    "train.mode",
+                    "baseline",
+                    "train.checkpoint-every",
+                    "7",
+                    "train.epochs",
+                    "2",
+                    "train.batch-size",
+                    "64"));
+    TrainStage.Result full =
+        new TrainStage(lake(), base.with(EdlConfig.RUN_ID, "full"), "full").execute();
     // an interrupted run: one epoch (10 steps) leaves a checkpoint at step 7
-    new TrainStage(lake(), base.with(Map.of("run.id", "cut", "train.epochs", "1")), "cut").execute();
+    new TrainStage(lake(), base.with(Map.of("run.id", "cut", "train.epochs", "1")), "cut")
+        .execute();
     TrainStage.Result resumed =
         new TrainStage(lake(), base.with(EdlConfig.RUN_ID, "cut"), "cut").resume(true).execute();
     assertThat(resumed.training().resumedFromStep()).isEqualTo(7);
     assertThat(resumed.training().steps()).isEqualTo(full.training().steps()).isEqualTo(20);
-    assertThat(lake().list("checkpoints/cut/student-baseline")).containsExactly("step-0000000007", "step-0000000014");
+    assertThat(lake().list("checkpoints/cut/student-baseline"))
+        .containsExactly("step-0000000007", "step-0000000014");
     assertThat(resumed.student().meta().version()).isEqualTo(full.student().meta().version());
   }
 
   @Test
   void largeTablesAreStreamedWhenOverTheMemoryBudget() {
-    EdlConfig c = config(settings).with(Map.of(
-        "train.mode", "baseline", "train.memory-budget-mb", "0", "train.epochs", "1", "run.id", "stream"));
+    EdlConfig c =
+        config(settings)
+            .with(
+                Map.of(
+                    "train.mode",
+                    "baseline",
+                    "train.memory-budget-mb",
+                    "0",
+                    "train.epochs",
+                    "1",
+                    "run.id",
+                    "stream"));
     TrainStage.Result r = new TrainStage(lake(), c, "stream").execute();
     assertThat(r.streamed()).isTrue();
     assertThat(r.training().samples()).isEqualTo(600);

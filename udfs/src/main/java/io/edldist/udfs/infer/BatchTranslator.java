@@ -7,8 +7,8 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 
 /**
- * Feeds a whole batch to the model as one tensor and returns its logits as one flat array
- * ([n * classes], row after row): one JNI copy in, one out, per batch.
+ * Feeds a whole batch to the model as one tensor and returns its logits as one flat array ([n *
+ * classes], row after row): one JNI copy in, one out, per batch.
  */
 public final class BatchTranslator implements NoBatchifyTranslator<BatchTranslator.Batch, float[]> {
 
@@ -26,7 +26,8 @@ public final class BatchTranslator implements NoBatchifyTranslator<BatchTranslat
   public NDList processInput(TranslatorContext ctx, Batch batch) {
     Shape shape = batch.shape();
     int used = (int) shape.size();
-    float[] data = batch.data.length == used ? batch.data : java.util.Arrays.copyOf(batch.data, used);
+    float[] data =
+        batch.data.length == used ? batch.data : java.util.Arrays.copyOf(batch.data, used);
     return new NDList(ctx.getNDManager().create(data, shape));
   }
 

@@ -7,8 +7,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * How a sample's {@code features} column becomes model input: uint8 {@code BINARY} pixels are
- * scaled to [0, 1]; {@code ARRAY<FLOAT>} is taken as is. The shape comes from the samples
- * table's properties and excludes the batch dimension.
+ * scaled to [0, 1]; {@code ARRAY<FLOAT>} is taken as is. The shape comes from the samples table's
+ * properties and excludes the batch dimension.
  *
  * @param type {@code uint8} or {@code float}
  * @param shape shape of one sample, e.g. [1, 28, 28]

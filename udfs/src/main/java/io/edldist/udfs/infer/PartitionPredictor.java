@@ -19,15 +19,15 @@ import org.apache.spark.sql.RowFactory;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * The teacher stage's per-partition function: scores the rows of one partition with the teacher
- * and appends its logits and id to each row.
+ * The teacher stage's per-partition function: scores the rows of one partition with the teacher and
+ * appends its logits and id to each row.
  *
  * <p>The teacher reaches executors as a broadcast {@link ModelBundle} and is loaded once per JVM
  * ({@link ModelCache}); each task opens one predictor, closed by a task-completion listener, so
- * tasks running side by side share the weights but never a predictor. Rows are scored in batches
- * of {@code batchSize} (one tensor per batch), lazily: a partition is streamed, never held. Each
- * task sets libtorch's intra-op threads to {@code threads} ({@code spark.task.cpus}), so
- * concurrent tasks do not oversubscribe the cores.
+ * tasks running side by side share the weights but never a predictor. Rows are scored in batches of
+ * {@code batchSize} (one tensor per batch), lazily: a partition is streamed, never held. Each task
+ * sets libtorch's intra-op threads to {@code threads} ({@code spark.task.cpus}), so concurrent
+ * tasks do not oversubscribe the cores.
  *
  * <p>Input rows: {@code id, split, label, features}. Output rows: the same plus {@code logits
  * ARRAY<FLOAT>} and {@code teacher_id}.
@@ -60,8 +60,7 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     JniUtils.setNumThreads(threads);
     ModelBundle bundle = teacher.value();
     Model model = ModelCache.get(bundle);
-    Predictor<BatchTranslator.Batch, float[]> predictor =
-        model.newPredictor(new BatchTranslator());
+    Predictor<BatchTranslator.Batch, float[]> predictor = model.newPredictor(new BatchTranslator());
     TaskContext task = TaskContext.get();
     if (task != null) {
       task.addTaskCompletionListener(
@@ -130,8 +129,13 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
       if (logits.length != batch.size() * classes) {
         throw EdlException.invalid(
             "teacher " + teacherId,
-            "it returned " + logits.length + " values for " + batch.size() + " samples, expected "
-                + classes + " logits per sample",
+            "it returned "
+                + logits.length
+                + " values for "
+                + batch.size()
+                + " samples, expected "
+                + classes
+                + " logits per sample",
             "Check the teacher's number of classes");
       }
       List<Row> out = new ArrayList<>(batch.size());

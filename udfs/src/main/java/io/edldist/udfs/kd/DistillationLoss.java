@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDArray;
 /**
  * The distillation loss on DJL tensors, averaged over the batch:
  *
- * <pre>alpha * CE(label, student) + (1 - alpha) * T^2 * KL(softmax(teacher/T) || softmax(student/T))</pre>
+ * <pre>
+ * alpha * CE(label, student) + (1 - alpha) * T^2 * KL(softmax(teacher/T) || softmax(student/T))
+ * </pre>
  *
  * Teacher logits are stored at temperature 1 and scaled here, so one soft-label table serves any
  * temperature. Same definition as {@link KdMath#loss}, which the tests compare it with.

@@ -1,9 +1,9 @@
 package io.edldist.udfs.kd;
 
 /**
- * Knowledge-distillation math on plain float arrays: softmax with temperature, KL divergence,
- * the distillation loss and top-k. Used where no tensor engine is at hand (SQL functions,
- * evaluation, tests); {@link DistillationLoss} is the same loss on DJL tensors for training.
+ * Knowledge-distillation math on plain float arrays: softmax with temperature, KL divergence, the
+ * distillation loss and top-k. Used where no tensor engine is at hand (SQL functions, evaluation,
+ * tests); {@link DistillationLoss} is the same loss on DJL tensors for training.
  *
  * <p>Loss: {@code alpha * CE(label, student) + (1 - alpha) * T^2 * KL(softmax(teacher / T) ||
  * softmax(student / T))}. The T^2 factor keeps the soft-target gradients on the scale of the

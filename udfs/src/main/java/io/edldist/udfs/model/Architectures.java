@@ -12,8 +12,8 @@ import io.edldist.udfs.EdlException;
 import java.util.List;
 
 /**
- * The model architectures edl-dist builds with DJL blocks. Teachers and students share this
- * list; the model store records the name and rebuilds the block from it when loading weights.
+ * The model architectures edl-dist builds with DJL blocks. Teachers and students share this list;
+ * the model store records the name and rebuilds the block from it when loading weights.
  *
  * <ul>
  *   <li>{@code cnn}: conv3x3(32)-pool-conv3x3(64)-pool-dense(128)-dense(C), the default teacher.

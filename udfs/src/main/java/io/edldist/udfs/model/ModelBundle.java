@@ -21,11 +21,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A model as bytes: its {@link ModelMeta} and its files ({@code model-0000.params} for DJL
- * blocks, {@code model.pt} for TorchScript). This is the unit the model store reads and writes
- * and the driver broadcasts to executors, so executors never need access to the lake's file
- * system to load a teacher. The version is a hash of the files and the architecture, so the same
- * weights always get the same version.
+ * A model as bytes: its {@link ModelMeta} and its files ({@code model-0000.params} for DJL blocks,
+ * {@code model.pt} for TorchScript). This is the unit the model store reads and writes and the
+ * driver broadcasts to executors, so executors never need access to the lake's file system to load
+ * a teacher. The version is a hash of the files and the architecture, so the same weights always
+ * get the same version.
  */
 public final class ModelBundle implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -106,8 +106,9 @@ public final class ModelBundle implements Serializable {
   private static ModelBundle withHash(ModelMeta meta, Map<String, byte[]> files) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update((meta.format() + "|" + meta.arch() + "|" + meta.hidden() + "|" + meta.classes())
-          .getBytes(StandardCharsets.UTF_8));
+      sha.update(
+          (meta.format() + "|" + meta.arch() + "|" + meta.hidden() + "|" + meta.classes())
+              .getBytes(StandardCharsets.UTF_8));
       for (var e : new TreeMap<>(files).entrySet()) {
         sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
         sha.update(e.getValue());

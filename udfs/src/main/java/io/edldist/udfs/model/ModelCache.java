@@ -5,11 +5,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Models loaded into this JVM, keyed by name and version: a teacher is loaded once per executor
- * JVM and shared by every task and stage that runs there, never once per task or partition.
- * Loading holds the key's lock, so concurrent tasks wait for the first load instead of loading
- * twice. Models stay loaded for the life of the JVM (an executor serves one pipeline; a new
- * teacher version is a new key). Predictors are per task thread and closed by the caller.
+ * Models loaded into this JVM, keyed by name and version: a teacher is loaded once per executor JVM
+ * and shared by every task and stage that runs there, never once per task or partition. Loading
+ * holds the key's lock, so concurrent tasks wait for the first load instead of loading twice.
+ * Models stay loaded for the life of the JVM (an executor serves one pipeline; a new teacher
+ * version is a new key). Predictors are per task thread and closed by the caller.
  */
 public final class ModelCache {
   private static final ConcurrentHashMap<String, Model> MODELS = new ConcurrentHashMap<>();

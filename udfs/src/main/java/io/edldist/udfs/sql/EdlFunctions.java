@@ -4,8 +4,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * The one place edl-dist's SQL functions are registered. After {@link #register}, queries can
- * say for example {@code SELECT avg(CAST(kd_argmax(logits) = label AS INT)) FROM soft_labels}.
+ * The one place edl-dist's SQL functions are registered. After {@link #register}, queries can say
+ * for example {@code SELECT avg(CAST(kd_argmax(logits) = label AS INT)) FROM soft_labels}.
  *
  * <ul>
  *   <li>{@code kd_argmax(logits ARRAY<FLOAT>) -> INT}: the predicted class.
@@ -22,8 +22,7 @@ public final class EdlFunctions {
     udf.register("kd_argmax", new KdArgmax(), DataTypes.IntegerType);
     udf.register(
         "kd_softmax", new KdSoftmax(), DataTypes.createArrayType(DataTypes.DoubleType, false));
-    udf.register(
-        "kd_topk", new KdTopK(), DataTypes.createArrayType(DataTypes.IntegerType, false));
+    udf.register("kd_topk", new KdTopK(), DataTypes.createArrayType(DataTypes.IntegerType, false));
   }
 
   static float[] toFloats(scala.collection.Seq<Object> values) {

@@ -29,16 +29,19 @@ class KdMathTest {
   @Test
   void klOfKnownDistributions() {
     // p = (0.75, 0.25), q = (0.5, 0.5): 0.75 ln 1.5 + 0.25 ln 0.5
-    assertThat(KdMath.kl(new float[] {LN3, 0}, new float[] {0, 0}, 1)).isCloseTo(0.1308120, within(1e-6));
+    assertThat(KdMath.kl(new float[] {LN3, 0}, new float[] {0, 0}, 1))
+        .isCloseTo(0.1308120, within(1e-6));
     // at T = 2, p = (sqrt3, 1) / (sqrt3 + 1)
-    assertThat(KdMath.kl(new float[] {LN3, 0}, new float[] {0, 0}, 2)).isCloseTo(0.0363408, within(1e-6));
+    assertThat(KdMath.kl(new float[] {LN3, 0}, new float[] {0, 0}, 2))
+        .isCloseTo(0.0363408, within(1e-6));
     assertThat(KdMath.kl(new float[] {1, 2}, new float[] {1, 2}, 3)).isCloseTo(0, within(1e-12));
   }
 
   @Test
   void alphaOneIsCrossEntropyAlone() {
     float[] student = {0, 0};
-    assertThat(KdMath.loss(0, student, new float[] {LN3, 0}, 4, 1)).isCloseTo(Math.log(2), within(1e-9));
+    assertThat(KdMath.loss(0, student, new float[] {LN3, 0}, 4, 1))
+        .isCloseTo(Math.log(2), within(1e-9));
   }
 
   @Test

@@ -42,7 +42,8 @@ class ModelBundleTest {
       ModelBundle bundle = ModelBundle.ofBlock(meta, model);
       assertThat(bundle.meta().version()).hasSize(12);
       assertThat(bundle.meta().params()).isEqualTo(ModelBundle.countParameters(model.getBlock()));
-      assertThat(ModelBundle.ofBlock(meta, model).meta().version()).isEqualTo(bundle.meta().version());
+      assertThat(ModelBundle.ofBlock(meta, model).meta().version())
+          .isEqualTo(bundle.meta().version());
       try (Model loaded = bundle.load()) {
         assertThat(predict(loaded, x)).containsExactly(predict(model, x));
       }
@@ -77,8 +78,7 @@ class ModelBundleTest {
 
   @Test
   void garbageTorchScriptFailsWithTheModelNamed() {
-    ModelBundle bundle =
-        ModelBundle.ofTorchScript("teacher", "not a model".getBytes(), SHAPE, 10);
+    ModelBundle bundle = ModelBundle.ofTorchScript("teacher", "not a model".getBytes(), SHAPE, 10);
     assertThatThrownBy(bundle::load)
         .isInstanceOf(EdlException.class)
         .hasMessageStartingWith("Cannot load model teacher@")
