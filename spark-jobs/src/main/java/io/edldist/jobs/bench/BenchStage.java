@@ -276,6 +276,7 @@ public final class BenchStage {
             config.get(EdlConfig.BENCH_EPOCHS),
             config.get(EdlConfig.TRAIN_BATCH_SIZE),
             config.get(EdlConfig.TRAIN_LEARNING_RATE),
+            config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
             seed,
             new DistillationLoss(
                 config.get(EdlConfig.TRAIN_TEMPERATURE), config.get(EdlConfig.TRAIN_ALPHA)),

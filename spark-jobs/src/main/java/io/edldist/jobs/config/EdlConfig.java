@@ -134,6 +134,14 @@ public final class EdlConfig {
       positive("train.batch-size", "128", "Batch size.");
   public static final Key<Double> TRAIN_LEARNING_RATE =
       positiveDouble("train.learning-rate", "0.001", "Adam learning rate.");
+  public static final Key<String> TRAIN_LR_SCHEDULE =
+      oneOf(
+          "train.lr-schedule",
+          "cosine",
+          "Learning-rate schedule of teacher and student training: cosine (decay to 0) or"
+              + " constant.",
+          "cosine",
+          "constant");
   public static final Key<Double> TRAIN_TEMPERATURE =
       positiveDouble("train.temperature", "4", "Distillation temperature T.");
   public static final Key<Double> TRAIN_ALPHA =

@@ -78,6 +78,7 @@ public final class TrainTeacherStage {
               config.get(EdlConfig.TEACHER_EPOCHS),
               config.get(EdlConfig.TEACHER_BATCH_SIZE),
               config.get(EdlConfig.TEACHER_LEARNING_RATE),
+            config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
               seed,
               new DistillationLoss(1, 1),
               Integer.MAX_VALUE,

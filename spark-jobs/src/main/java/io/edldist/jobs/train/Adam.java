@@ -38,12 +38,16 @@ final class Adam {
     return steps;
   }
 
-  /** One update of every parameter from its gradient. */
-  void step(List<Pair<String, Parameter>> parameters) {
+  /**
+   * One update of every parameter from its gradient, at {@code scale} times the base learning
+   * rate (the schedule's factor for this step).
+   */
+  void step(List<Pair<String, Parameter>> parameters, double scale) {
     steps++;
     double coef1 = 1.0 - Math.pow(BETA1, steps);
     double coef2 = 1.0 - Math.pow(BETA2, steps);
-    float corrected = (float) (learningRate * Math.sqrt(coef2) / coef1);
+    float lr = (float) (learningRate * scale);
+    float corrected = (float) (lr * Math.sqrt(coef2) / coef1);
     for (Pair<String, Parameter> p : parameters) {
       NDArray weight = p.getValue().getArray();
       NDArray mean = means.computeIfAbsent(p.getKey(), k -> weight.zerosLike());
@@ -54,7 +58,7 @@ final class Adam {
             .adamUpdate(
                 new NDList(weight, grad, mean, variance),
                 new NDList(weight),
-                learningRate,
+                lr,
                 corrected,
                 0f,
                 1f,

@@ -89,6 +89,7 @@ public final class TrainStage {
             config.get(EdlConfig.TRAIN_EPOCHS),
             config.get(EdlConfig.TRAIN_BATCH_SIZE),
             config.get(EdlConfig.TRAIN_LEARNING_RATE),
+            config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
             seed,
             new DistillationLoss(config.get(EdlConfig.TRAIN_TEMPERATURE), alpha),
             config.get(EdlConfig.TRAIN_CHECKPOINT_EVERY),

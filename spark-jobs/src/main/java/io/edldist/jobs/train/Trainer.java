@@ -31,7 +31,9 @@ import java.util.function.Function;
  * the step, so memory stays flat. Teacher logits come from the batch (offline distillation, read
  * from {@code soft_labels}) or, for the online baseline of the benchmark, from a teacher called
  * inside the loop. Checkpoints every N steps; a resumed run restarts at the checkpoint's step and
- * sees the same batches as an uninterrupted one.
+ * sees the same batches as an uninterrupted one. The learning rate follows a cosine decay from
+ * its base value to zero over the run (or stays constant): a function of the step alone, so it
+ * resumes exactly too.
  */
 public final class Trainer {
   /** How to train. */
@@ -40,6 +42,7 @@ public final class Trainer {
       int epochs,
       int batchSize,
       double learningRate,
+      boolean cosineSchedule,
       long seed,
       DistillationLoss loss,
       int checkpointEvery,
@@ -115,7 +118,9 @@ public final class Trainer {
           data.epoch(epoch, settings.batchSize(), step % stepsPerEpoch);
       while (batches.hasNext() && step < totalSteps) {
         TrainingData.Batch batch = batches.next();
-        lastLoss = step(block, store, batch, sampleShape, data.classes(), params, adam);
+        double scale =
+            settings.cosineSchedule() ? 0.5 * (1 + Math.cos(Math.PI * step / totalSteps)) : 1.0;
+        lastLoss = step(block, store, batch, sampleShape, data.classes(), params, adam, scale);
         step++;
         samples += batch.n();
         if (!Double.isFinite(lastLoss)) {
@@ -147,7 +152,8 @@ public final class Trainer {
       long[] sampleShape,
       int classes,
       List<Pair<String, Parameter>> params,
-      Adam adam) {
+      Adam adam,
+      double learningRateScale) {
     try (NDManager manager = model.getNDManager().newSubManager()) {
       long[] dims = new long[sampleShape.length + 1];
       dims[0] = batch.n();
@@ -166,7 +172,7 @@ public final class Trainer {
         collector.backward(value);
         loss = value.getFloat();
       }
-      adam.step(params);
+      adam.step(params, learningRateScale);
       return loss;
     }
   }

@@ -1,0 +1,90 @@
+package io.edldist.jobs.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import io.edldist.jobs.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the README's examples through the real command line, in the order written, on a slice of
+ * Fashion-MNIST, so the README cannot drift from what the code does.
+ */
+class ReadmeIT extends SparkTestBase {
+  private static final String MARKER = "Examples (each is run by the integration tests):";
+
+  @Test
+  void readmeExamplesRun() throws Exception {
+    assumeThat(Files.isDirectory(FASHION_MNIST)).as("needs dataset-fashion-mnist").isTrue();
+    List<String> commands = examples(Files.readString(Path.of("..", "README.md")));
+    assertThat(commands).hasSizeGreaterThanOrEqualTo(4);
+    Path csv = Files.createTempFile("my", ".csv");
+    Files.writeString(csv, "a,b,y\n0.1,0.2,0\n0.3,0.4,2\n0.5,0.6,1\n");
+    Path lake = lakeDir.resolve("readme");
+    PrintStream oldOut = System.out;
+    for (String command : commands) {
+      List<String> args = new ArrayList<>(List.of("--lake", lake.toString()));
+      slice().forEach((k, v) -> {
+        if (!k.equals("lake") && !k.equals("data")) {
+          args.addAll(List.of("--set", k + "=" + v));
+        }
+      });
+      for (String token : tokens(command.substring("bin/edl-dist".length()))) {
+        args.add(token.replace("spark-jobs/", "").replace("my.csv", csv.toString()));
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      int code;
+      try {
+        code = Main.run(args.toArray(String[]::new));
+      } finally {
+        System.setOut(oldOut);
+      }
+      assertThat(code).as(command).isZero();
+      if (command.contains(" sql ")) {
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("teacher@");
+      }
+    }
+  }
+
+  static List<String> examples(String readme) {
+    int start = readme.indexOf("```bash", readme.indexOf(MARKER));
+    int end = readme.indexOf("```", start + 7);
+    return readme.substring(start + 7, end).lines().map(String::strip)
+        .filter(l -> l.startsWith("bin/edl-dist ")).toList();
+  }
+
+  /** Splits a shell line on spaces, keeping double-quoted strings whole. */
+  static List<String> tokens(String line) {
+    List<String> out = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    boolean quoted = false;
+    boolean any = false;
+    for (char c : line.toCharArray()) {
+      if (c == '"') {
+        quoted = !quoted;
+        any = true;
+      } else if (c == ' ' && !quoted) {
+        if (any) {
+          out.add(current.toString());
+        }
+        current.setLength(0);
+        any = false;
+      } else {
+        current.append(c);
+        any = true;
+      }
+    }
+    if (any) {
+      out.add(current.toString());
+    }
+    return out;
+  }
+}
