@@ -29,7 +29,6 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -213,7 +212,7 @@ public final class BenchStage {
       int slots,
       int threads) {
     Model model = ModelCache.get(teacher);
-    long[] shape = Arrays.stream(features.shape()).asLongStream().toArray();
+    long[] shape = features.longShape();
     int size = features.size();
     ExecutorService pool = Executors.newFixedThreadPool(slots);
     long start = System.nanoTime();
@@ -283,11 +282,11 @@ public final class BenchStage {
             Integer.MAX_VALUE,
             Integer.MAX_VALUE);
     try (Model student = Models.create(meta, seed)) {
-      Trainer trainer = new Trainer(student, settings);
+      Trainer trainer = new Trainer(student, settings).quiet(true);
       if (teacher == null) {
         return trainer.fit(data, false).samplesPerSecond();
       }
-      long[] shape = Arrays.stream(features.shape()).asLongStream().toArray();
+      long[] shape = features.longShape();
       try (Predictor<BatchTranslator.Batch, float[]> p =
           ModelCache.get(teacher).newPredictor(new BatchTranslator())) {
         trainer.onlineTeacher(

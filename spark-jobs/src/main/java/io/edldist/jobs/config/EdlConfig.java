@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +19,9 @@ import java.util.function.Predicate;
  * {@code $EDL_DIST_CONF}; Java properties format) &lt; {@code --set key=value} on the command line
  * (and its shortcuts {@code --lake}, {@code --data}). Keys are lowercase, with {@code .} for
  * hierarchy and {@code -} inside a word. Keys starting with {@code spark.} are Spark settings,
- * passed to the session as they are (except when spark-submit already set them). An unknown key is
- * an error, with the closest known key suggested.
+ * passed to the session as they are; given here they win over spark-submit's properties, being the
+ * more specific request. Values are trimmed. An unknown key is an error, with the closest known key
+ * suggested.
  */
 public final class EdlConfig {
   /** One setting: its key, its default, its meaning, and a check of its values. */
@@ -86,7 +86,13 @@ public final class EdlConfig {
   public static final Key<Integer> INGEST_CLASSES =
       positive("ingest.classes", "10", "Parquet/CSV: number of classes.");
   public static final Key<String> INGEST_FEATURE_SHAPE =
-      string("ingest.feature-shape", "", "Parquet/CSV: sample shape, e.g. 1,28,28; default flat.");
+      key(
+          "ingest.feature-shape",
+          "",
+          "Parquet/CSV: sample shape, e.g. 1,28,28; default flat.",
+          s -> s,
+          s -> s.isEmpty() || io.edldist.udfs.infer.Features.parseShape(s) != null,
+          "a list of positive whole numbers such as 1,28,28");
 
   public static final Key<String> TEACHER_NAME =
       string("teacher.name", "teacher", "Teacher name in the model store.");
@@ -175,11 +181,6 @@ public final class EdlConfig {
     this.values = values;
   }
 
-  /** Defaults only. */
-  public static EdlConfig defaults() {
-    return new EdlConfig(new TreeMap<>());
-  }
-
   /**
    * Builds the configuration from a file (may be null) and command-line overrides, in that order of
    * precedence. Checks every key and value.
@@ -189,7 +190,7 @@ public final class EdlConfig {
     if (file != null) {
       merged.putAll(readFile(file));
     }
-    merged.putAll(overrides);
+    overrides.forEach((k, v) -> merged.put(k.trim(), v.trim()));
     EdlConfig config = new EdlConfig(merged);
     config.validate(file);
     return config;
@@ -198,7 +199,7 @@ public final class EdlConfig {
   /** A copy with more overrides, e.g. a stage's own settings. */
   public EdlConfig with(Map<String, String> overrides) {
     Map<String, String> merged = new TreeMap<>(values);
-    merged.putAll(overrides);
+    overrides.forEach((k, v) -> merged.put(k.trim(), v.trim()));
     EdlConfig config = new EdlConfig(merged);
     config.validate(null);
     return config;
@@ -233,11 +234,6 @@ public final class EdlConfig {
     return List.copyOf(KEYS.values());
   }
 
-  /** Explicitly set values (not defaults), for logging what a run used. */
-  public Map<String, String> explicitValues() {
-    return Collections.unmodifiableMap(values);
-  }
-
   private void validate(Path file) {
     for (var e : values.entrySet()) {
       String name = e.getKey();
@@ -259,7 +255,7 @@ public final class EdlConfig {
   private static <T> void check(Key<T> key, String text) {
     T value;
     try {
-      value = key.parser().parse(text.trim());
+      value = key.parser().parse(text);
     } catch (IllegalArgumentException e) {
       throw badValue(key, text);
     }

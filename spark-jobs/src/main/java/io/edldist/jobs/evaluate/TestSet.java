@@ -16,7 +16,6 @@ import org.apache.spark.sql.Row;
  * soft_labels}; and the batched predictions of a model on it.
  */
 public final class TestSet {
-  private final long[] ids;
   private final int[] labels;
   private final float[][] x;
   private final float[][] teacherLogits;
@@ -31,22 +30,16 @@ public final class TestSet {
             .orderBy("id")
             .collectAsList();
     int n = all.size();
-    ids = new long[n];
     labels = new int[n];
     x = new float[n][];
     teacherLogits = withLogits ? new float[n][] : null;
     for (int i = 0; i < n; i++) {
       Row r = all.get(i);
-      ids[i] = r.getLong(0);
       labels[i] = r.getInt(1);
       x[i] = new float[features.size()];
       features.copy(r, 2, x[i], 0);
       if (withLogits) {
-        List<Object> l = r.getList(3);
-        teacherLogits[i] = new float[l.size()];
-        for (int c = 0; c < l.size(); c++) {
-          teacherLogits[i][c] = ((Number) l.get(c)).floatValue();
-        }
+        teacherLogits[i] = Features.toFloats(r.getList(3));
       }
     }
   }
@@ -56,15 +49,7 @@ public final class TestSet {
   }
 
   public int size() {
-    return ids.length;
-  }
-
-  public int[] labels() {
-    return labels;
-  }
-
-  public float[][] teacherLogits() {
-    return teacherLogits;
+    return labels.length;
   }
 
   /** Predicted classes of the teacher from its stored logits. */
@@ -78,7 +63,7 @@ public final class TestSet {
 
   /** The model's logits for every sample, in batches of {@code batchSize}. */
   public float[][] logits(Model model, int batchSize) {
-    long[] shape = java.util.Arrays.stream(features.shape()).asLongStream().toArray();
+    long[] shape = features.longShape();
     int size = features.size();
     float[][] out = new float[size()][];
     try (Predictor<BatchTranslator.Batch, float[]> predictor =
@@ -129,7 +114,7 @@ public final class TestSet {
    * calls after a warm-up.
    */
   public double latencyPerSample(Model model, int batchSize, int repeats) {
-    long[] shape = java.util.Arrays.stream(features.shape()).asLongStream().toArray();
+    long[] shape = features.longShape();
     int n = Math.min(batchSize, size());
     float[] data = new float[n * features.size()];
     for (int i = 0; i < n; i++) {

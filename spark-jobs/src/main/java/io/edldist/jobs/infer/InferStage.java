@@ -33,13 +33,14 @@ import org.apache.spark.sql.types.StructType;
  * the logits to {@code soft_labels}.
  *
  * <p>Work: an anti-join of {@code samples} with the ids already in {@code soft_labels} for this
- * {@code teacher_id} (read once, at one Delta snapshot), split by {@code pmod(xxhash64(id), k)}
- * into k chunks of about {@code infer.rows-per-commit} rows. Each chunk is one Spark job: {@code
- * mapPartitions} with {@link PartitionPredictor} (teacher broadcast once, loaded once per executor
- * JVM, batched forward) and one Delta append. Chunks are disjoint and each commit is atomic, so a
- * crash loses at most the chunks in flight, a re-run scores exactly the ids still missing, and no
- * (id, teacher_id) is ever written twice by one writer. The teacher is loaded and tried on the
- * driver first, so a broken model fails in seconds with one clear error.
+ * {@code teacher_id}, split by {@code pmod(xxhash64(id), k)} into k chunks of about {@code
+ * infer.rows-per-commit} rows. Each chunk is one Spark job: {@code mapPartitions} with {@link
+ * PartitionPredictor} (teacher broadcast once, loaded once per executor JVM, batched forward) and
+ * one Delta append. Chunks are disjoint and each commit is atomic, so a crash loses at most the
+ * chunks in flight, a re-run scores exactly the ids still missing, and no (id, teacher_id) is ever
+ * written twice by one writer. The teacher is loaded and tried on the driver first, so a broken
+ * model fails in seconds with one clear error. A chunk is shuffled only when its scan has fewer
+ * partitions than the cluster has task slots.
  */
 public final class InferStage {
   public static final StructType SCHEMA_SUFFIX =
@@ -73,7 +74,8 @@ public final class InferStage {
   }
 
   /**
-   * The teacher to use: an imported TorchScript file when teacher.path is set, else the store's.
+   * The teacher to use: a TorchScript file when teacher.path is set (checked, then imported into
+   * the model store), else the latest version in the store.
    */
   public static ModelBundle teacher(Lake lake, EdlConfig config) {
     ModelStore store = new ModelStore(lake);
@@ -90,14 +92,16 @@ public final class InferStage {
           "Point it at a TorchScript file saved with torch.jit.trace(...).save(...)");
     }
     Features features = IngestStage.features(lake);
+    ModelBundle bundle;
     try {
-      ModelBundle bundle =
+      bundle =
           ModelBundle.ofTorchScript(
               name, Files.readAllBytes(file), features.shape(), IngestStage.classes(lake));
-      return store.save(bundle);
     } catch (IOException e) {
       throw EdlException.cannot("read teacher " + path, e, "Check the file's permissions");
     }
+    checkTeacher(bundle, features);
+    return store.save(bundle);
   }
 
   public Result execute() {
@@ -116,14 +120,10 @@ public final class InferStage {
     }
     long missing = pending.count();
     int commits =
-        (int)
-            Math.max(1, Math.ceil((double) missing / config.get(EdlConfig.INFER_ROWS_PER_COMMIT)));
+        missing == 0
+            ? 0
+            : (int) Math.ceil((double) missing / config.get(EdlConfig.INFER_ROWS_PER_COMMIT));
     int threads = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
-    Broadcast<ModelBundle> broadcast = jsc.broadcast(teacher);
-    PartitionPredictor predictor =
-        new PartitionPredictor(
-            broadcast, features, config.get(EdlConfig.INFER_BATCH_SIZE), threads);
     StructType schema = samples.schema();
     for (var f : SCHEMA_SUFFIX.fields()) {
       schema = schema.add(f);
@@ -132,38 +132,45 @@ public final class InferStage {
     if (partitions == 0) {
       partitions = lake.spark().sparkContext().defaultParallelism();
     }
-    long written = 0;
-    for (int c = 0; c < commits && missing > 0; c++) {
-      Dataset<Row> chunk =
-          commits == 1
-              ? pending
-              : pending.where(pmod(xxhash64(col("id")), lit(commits)).equalTo(c));
-      lake.spark()
-          .sparkContext()
-          .setJobDescription("infer " + teacherId + " chunk " + (c + 1) + "/" + commits);
-      chunk
-          .repartition(partitions)
-          .mapPartitions(predictor, Encoders.row(schema))
-          .write()
-          .format("delta")
-          .mode("append")
-          .partitionBy("teacher_id")
-          .save(lake.path(table));
-      if (commits > 1) {
-        System.err.printf("infer: committed chunk %d/%d%n", c + 1, commits);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
+    Broadcast<ModelBundle> broadcast = jsc.broadcast(teacher);
+    try {
+      PartitionPredictor predictor =
+          new PartitionPredictor(
+              broadcast, features, config.get(EdlConfig.INFER_BATCH_SIZE), threads);
+      for (int c = 0; c < commits; c++) {
+        Dataset<Row> chunk =
+            commits == 1
+                ? pending
+                : pending.where(pmod(xxhash64(col("id")), lit(commits)).equalTo(c));
+        if (chunk.rdd().getNumPartitions() < partitions) {
+          chunk = chunk.repartition(partitions);
+        }
+        lake.spark()
+            .sparkContext()
+            .setJobDescription("infer " + teacherId + " chunk " + (c + 1) + "/" + commits);
+        chunk
+            .mapPartitions(predictor, Encoders.row(schema))
+            .write()
+            .format("delta")
+            .mode("append")
+            .partitionBy("teacher_id")
+            .save(lake.path(table));
+        if (commits > 1) {
+          System.err.printf("infer: committed chunk %d/%d%n", c + 1, commits);
+        }
       }
+    } finally {
+      broadcast.destroy();
     }
-    written = missing;
-    broadcast.destroy();
     double seconds = (System.nanoTime() - start) / 1e9;
     Metrics metrics = new Metrics(runId, "infer");
-    metrics.add("rows_scored", written);
+    metrics.add("rows_scored", missing);
     metrics.add("rows_already_present", total - missing);
     metrics.add("seconds", seconds);
-    metrics.add("samples_per_second", seconds > 0 ? written / seconds : 0);
+    metrics.add("samples_per_second", seconds > 0 ? missing / seconds : 0);
     metrics.flush(lake);
-    return new Result(
-        teacherId, written, total - missing, total, missing == 0 ? 0 : commits, seconds);
+    return new Result(teacherId, missing, total - missing, total, commits, seconds);
   }
 
   /** Loads the teacher here and runs one sample through it: fails fast with a clear error. */
@@ -181,11 +188,10 @@ public final class InferStage {
     }
     var model = ModelCache.get(teacher);
     try (var p = model.newPredictor(new io.edldist.udfs.infer.BatchTranslator())) {
-      long[] shape = Arrays.stream(features.shape()).asLongStream().toArray();
       float[] out =
           p.predict(
               new io.edldist.udfs.infer.BatchTranslator.Batch(
-                  new float[features.size()], 1, shape));
+                  new float[features.size()], 1, features.longShape()));
       if (out.length != meta.classes()) {
         throw EdlException.invalid(
             "teacher " + meta.id(),

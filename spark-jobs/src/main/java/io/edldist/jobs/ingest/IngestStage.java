@@ -123,7 +123,7 @@ public final class IngestStage {
     int trainN = limit(train.labels().length, config.get(EdlConfig.INGEST_TRAIN_LIMIT));
     int testN = limit(test.labels().length, config.get(EdlConfig.INGEST_TEST_LIMIT));
     int classes = config.get(EdlConfig.INGEST_CLASSES);
-    String source = "idx:" + fingerprint(dir) + ":" + trainN + ":" + testN;
+    String source = "idx:" + fingerprint(dir) + ":" + trainN + ":" + testN + ":" + classes;
     if (upToDate(source)) {
       return new Result(trainN, testN, 0, Map.of(), true);
     }
@@ -131,7 +131,7 @@ public final class IngestStage {
     List<Row> bad = new ArrayList<>();
     Map<String, Long> reasons = new TreeMap<>();
     addSplit(train, trainN, 0, classes, good, bad, reasons, dir);
-    addSplit(test, testN, trainN, classes, good, bad, reasons, dir);
+    addSplit(test, testN, train.labels().length, classes, good, bad, reasons, dir);
     int[] shape = {1, train.images().rows(), train.images().cols()};
     StructType schema = samplesSchema(DataTypes.BinaryType);
     // Slices of under 1 MB each: the rows travel inside the tasks that write them.
@@ -142,9 +142,9 @@ public final class IngestStage {
                 JavaSparkContext.fromSparkContext(lake.spark().sparkContext())
                     .parallelize(good, slices),
                 schema);
-    writeSamples(samples, new Features(Features.UINT8, shape), classes, source);
     writeRejects(
         dir.toString(), bad.isEmpty() ? null : lake.spark().createDataFrame(bad, REJECTS_SCHEMA));
+    writeSamples(samples, new Features(Features.UINT8, shape), classes, source);
     long trainGood = good.stream().filter(r -> r.getString(1).equals("train")).count();
     return new Result(trainGood, good.size() - trainGood, bad.size(), reasons, false);
   }
@@ -165,11 +165,11 @@ public final class IngestStage {
       if (label >= classes) {
         String reason = "label " + label + " outside 0.." + (classes - 1);
         reasons.merge(reason, 1L, Long::sum);
-        bad.add(
-            RowFactory.create(
-                dir.toString(),
-                split.name() + " sample " + i + " (id " + (firstId + i) + ")",
-                reason));
+        String record =
+            String.format(
+                "{\"split\":\"%s\",\"index\":%d,\"id\":%d,\"label\":%d}",
+                split.name(), i, firstId + i, label);
+        bad.add(RowFactory.create(dir.toString(), record, reason));
         continue;
       }
       byte[] features = java.util.Arrays.copyOfRange(pixels, i * size, (i + 1) * size);
@@ -189,16 +189,27 @@ public final class IngestStage {
     return limit == 0 ? n : Math.min(n, limit);
   }
 
-  private boolean upToDate(String source) {
+  boolean upToDate(String source) {
     return lake.hasTable(Lake.SAMPLES)
         && source.equals(lake.properties(Lake.SAMPLES).get(PROP_SOURCE));
   }
 
   /**
    * Replaces {@code samples} and its properties in a single commit (CREATE OR REPLACE ... AS
-   * SELECT), so readers see the old table or the new one, never a mix.
+   * SELECT), so readers see the old table or the new one, never a mix. When the input changed, the
+   * soft labels of the old samples are deleted first: their ids now name other samples.
    */
   void writeSamples(Dataset<Row> samples, Features features, int classes, String source) {
+    if (lake.hasTable(Lake.SAMPLES)
+        && !source.equals(lake.properties(Lake.SAMPLES).get(PROP_SOURCE))
+        && lake.hasTable(Lake.SOFT_LABELS)) {
+      long stale = lake.read(Lake.SOFT_LABELS).count();
+      lake.spark().sql("DELETE FROM delta.`" + lake.path(Lake.SOFT_LABELS) + "`");
+      System.err.printf(
+          "ingest: the input changed; deleted %,d soft labels of the old samples (run infer"
+              + " again)%n",
+          stale);
+    }
     String view = "edl_ingest_" + Long.toHexString(System.nanoTime());
     samples.createOrReplaceTempView(view);
     lake.spark()
@@ -271,6 +282,11 @@ public final class IngestStage {
   }
 
   static String fingerprint(Path... paths) {
+    return fingerprint(List.of(paths));
+  }
+
+  /** A hash of the names and contents of the files under the given paths. */
+  static String fingerprint(List<Path> paths) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       for (Path root : paths) {
@@ -290,7 +306,7 @@ public final class IngestStage {
       }
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (IOException e) {
-      throw EdlException.cannot("read " + paths[0], e, "Check the --data path");
+      throw EdlException.cannot("read " + paths.get(0), e, "Check the --data path");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.monotonically_increasing_id;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.to_json;
 
@@ -18,10 +17,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Ingest of user data in Parquet or CSV: a label column and either several numeric feature columns
@@ -43,6 +46,14 @@ final class TabularIngest {
 
   IngestStage.Result run() {
     String data = config.get(EdlConfig.DATA);
+    IngestStage stage = new IngestStage(lake, config);
+    String source = format + ":" + data;
+    String fingerprint = fingerprint(data);
+    if (stage.upToDate(fingerprint)) {
+      long train = lake.read(Lake.SAMPLES).where("split = 'train'").count();
+      long test = lake.read(Lake.SAMPLES).count() - train;
+      return new IngestStage.Result(train, test, 0, Map.of(), true);
+    }
     Dataset<Row> input = read(data);
     List<String> columns = Arrays.asList(input.columns());
     String labelCol = config.get(EdlConfig.INGEST_LABEL_COL);
@@ -68,15 +79,13 @@ final class TabularIngest {
                     .map(c -> expr("try_cast(`" + c + "` AS FLOAT)"))
                     .toArray(Column[]::new));
     Dataset<Row> shaped =
-        input
+        withRowNumbers(input)
             .withColumn(
                 "_record",
                 to_json(
                     struct(columns.stream().map(c -> col("`" + c + "`")).toArray(Column[]::new))))
             .select(
-                (idCol.isEmpty()
-                        ? monotonically_increasing_id()
-                        : expr("try_cast(`" + idCol + "` AS BIGINT)"))
+                (idCol.isEmpty() ? col("_row") : expr("try_cast(`" + idCol + "` AS BIGINT)"))
                     .as("id"),
                 (splitCol.isEmpty()
                         ? lit(config.get(EdlConfig.INGEST_SPLIT))
@@ -100,6 +109,7 @@ final class TabularIngest {
                         + (classes - 1)
                         + "')"
                         + " WHEN id IS NULL THEN 'id is null or not a number'"
+                        + " WHEN count(*) OVER (PARTITION BY id) > 1 THEN 'duplicate id'"
                         + " WHEN split IS NULL OR split NOT IN ('train', 'test') THEN 'split is not train or test'"
                         + " WHEN size(features) != "
                         + width
@@ -140,13 +150,6 @@ final class TabularIngest {
                 col("split"),
                 col("label_value").cast("int").as("label"),
                 col("features"));
-    IngestStage stage = new IngestStage(lake, config);
-    String source = format + ":" + data;
-    stage.writeSamples(
-        samples,
-        new Features(Features.FLOAT, shape),
-        classes,
-        source + ":" + System.currentTimeMillis());
     stage.writeRejects(
         source,
         rejected == 0
@@ -154,9 +157,55 @@ final class TabularIngest {
             : classified
                 .where("reason IS NOT NULL")
                 .select(lit(source).as("source"), col("_record").as("record"), col("reason")));
+    stage.writeSamples(samples, new Features(Features.FLOAT, shape), classes, fingerprint);
     classified.unpersist();
     shaped.unpersist();
     return new IngestStage.Result(train, test, rejected, reasons, false);
+  }
+
+  /**
+   * Identifies the input and the settings that shape it, so an unchanged input is not ingested
+   * twice. Local files are hashed; a remote input ({@code s3a://}) is always ingested again.
+   */
+  private String fingerprint(String data) {
+    String settings =
+        String.join(
+            "|",
+            config.raw(EdlConfig.INGEST_LABEL_COL),
+            config.raw(EdlConfig.INGEST_FEATURE_COLS),
+            config.raw(EdlConfig.INGEST_ID_COL),
+            config.raw(EdlConfig.INGEST_SPLIT_COL),
+            config.raw(EdlConfig.INGEST_SPLIT),
+            config.raw(EdlConfig.INGEST_CLASSES),
+            config.raw(EdlConfig.INGEST_FEATURE_SHAPE));
+    String content =
+        data.contains("://") || !Files.exists(Path.of(data))
+            ? "remote:" + System.nanoTime()
+            : IngestStage.fingerprint(Path.of(data));
+    return format + ":" + content + ":" + settings.hashCode();
+  }
+
+  /**
+   * Adds {@code _row}: 0, 1, 2 ... in the order Spark reads the input, used as the id when the
+   * input has no id column. That order depends on how Spark splits the files; set {@code
+   * ingest.id-col} for ids that must be the same on every cluster.
+   */
+  private Dataset<Row> withRowNumbers(Dataset<Row> input) {
+    StructType schema = input.schema().add("_row", DataTypes.LongType, false);
+    JavaRDD<Row> rows =
+        input
+            .javaRDD()
+            .zipWithIndex()
+            .map(
+                t -> {
+                  Object[] values = new Object[t._1().size() + 1];
+                  for (int i = 0; i < t._1().size(); i++) {
+                    values[i] = t._1().get(i);
+                  }
+                  values[values.length - 1] = t._2();
+                  return RowFactory.create(values);
+                });
+    return lake.spark().createDataFrame(rows, schema);
   }
 
   private Dataset<Row> read(String data) {

@@ -77,6 +77,27 @@ public final class Lake {
     return spark.read().format("delta").load(path(table));
   }
 
+  /**
+   * Reads a table at its current version and keeps reading that version however often the dataset
+   * is evaluated: for work that must see one snapshot, such as the epochs of training.
+   */
+  public Dataset<Row> readPinned(String table) {
+    read(table);
+    long version =
+        DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
+    return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+  }
+
+  /** Last modification time of a file or folder, in milliseconds; 0 when it does not exist. */
+  public long modified(String relative) {
+    try {
+      Path p = new Path(path(relative));
+      return fs().exists(p) ? fs().getFileStatus(p).getModificationTime() : 0;
+    } catch (IOException e) {
+      throw EdlException.cannot("read " + path(relative), e, "Check the lake's storage");
+    }
+  }
+
   private static String producer(String table) {
     return switch (table) {
       case SAMPLES -> "edl-dist ingest";
@@ -86,6 +107,7 @@ public final class Lake {
   }
 
   public Map<String, String> properties(String table) {
+    read(table);
     Row detail = DeltaTable.forPath(spark, path(table)).detail().select("properties").first();
     return detail.getJavaMap(0);
   }
@@ -164,9 +186,11 @@ public final class Lake {
       if (!fs().rename(new Path(path(tmp)), new Path(path(relativeDir)))) {
         throw new IOException("rename of " + tmp + " failed");
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       delete(tmp);
-      throw EdlException.cannot("write " + path(relativeDir), e, "Check the lake's storage");
+      throw e instanceof EdlException ee
+          ? ee
+          : EdlException.cannot("write " + path(relativeDir), e, "Check the lake's storage");
     }
   }
 

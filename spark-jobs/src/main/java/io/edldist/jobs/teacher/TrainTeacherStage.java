@@ -78,13 +78,13 @@ public final class TrainTeacherStage {
               config.get(EdlConfig.TEACHER_EPOCHS),
               config.get(EdlConfig.TEACHER_BATCH_SIZE),
               config.get(EdlConfig.TEACHER_LEARNING_RATE),
-            config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
+              config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
               seed,
               new DistillationLoss(1, 1),
               Integer.MAX_VALUE,
               config.get(EdlConfig.TRAIN_LOG_EVERY));
       Trainer.Result trained = new Trainer(model, settings).metrics(metrics).fit(data, false);
-      ModelBundle bundle = store.save(Models.bundle(meta, model));
+      ModelBundle bundle = store.save(ModelBundle.ofBlock(meta, model));
       TestSet test = TestSet.of(samples.where(col("split").equalTo("test")), features, false);
       double accuracy = test.size() == 0 ? Double.NaN : test.accuracy(test.predictions(model, 256));
       metrics.add("test_accuracy", accuracy);

@@ -39,8 +39,8 @@ final class Adam {
   }
 
   /**
-   * One update of every parameter from its gradient, at {@code scale} times the base learning
-   * rate (the schedule's factor for this step).
+   * One update of every parameter from its gradient, at {@code scale} times the base learning rate
+   * (the schedule's factor for this step).
    */
   void step(List<Pair<String, Parameter>> parameters, double scale) {
     steps++;

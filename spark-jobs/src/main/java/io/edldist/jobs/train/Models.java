@@ -17,21 +17,9 @@ public final class Models {
     Engine.getInstance().setRandomSeed((int) seed);
     Block block = Architectures.build(meta);
     Model model = Model.newInstance(meta.name(), "PyTorch");
-    block.initialize(model.getNDManager(), DataType.FLOAT32, shape(meta));
+    block.initialize(
+        model.getNDManager(), DataType.FLOAT32, ModelBundle.batchShape(meta.inputShape(), 1));
     model.setBlock(block);
     return model;
-  }
-
-  static ai.djl.ndarray.types.Shape shape(ModelMeta meta) {
-    long[] dims = new long[meta.inputShape().length + 1];
-    dims[0] = 1;
-    for (int i = 0; i < meta.inputShape().length; i++) {
-      dims[i + 1] = meta.inputShape()[i];
-    }
-    return new ai.djl.ndarray.types.Shape(dims);
-  }
-
-  public static ModelBundle bundle(ModelMeta meta, Model model) {
-    return ModelBundle.ofBlock(meta, model);
   }
 }

@@ -14,7 +14,6 @@ import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.kd.DistillationLoss;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelMeta;
-import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -35,11 +34,18 @@ public final class TrainStage {
   private final EdlConfig config;
   private final String runId;
   private boolean resume;
+  private long stopAfter = Long.MAX_VALUE;
 
   public TrainStage(Lake lake, EdlConfig config, String runId) {
     this.lake = lake;
     this.config = config;
     this.runId = runId;
+  }
+
+  /** Stops after this many steps without saving the student, as a crash would (for tests). */
+  public TrainStage stopAfter(long steps) {
+    this.stopAfter = steps;
+    return this;
   }
 
   /** Continue from the latest checkpoint of this run (or, without run.id, the latest run). */
@@ -60,12 +66,8 @@ public final class TrainStage {
     int classes = IngestStage.classes(lake);
     long seed = config.get(EdlConfig.SEED);
     Dataset<Row> rows = kd ? softLabels() : trainSamples();
-    long bytesPerRow =
-        (long) features.size() * (Features.UINT8.equals(features.type()) ? 1 : 4)
-            + (kd ? 4L * classes : 0)
-            + 64;
-    long budgetBytes = (long) config.get(EdlConfig.TRAIN_MEMORY_BUDGET_MB) << 20;
-    boolean streamed = rows.count() * bytesPerRow > budgetBytes;
+    long count = rows.count();
+    boolean streamed = count * bytesPerRow(features, kd ? classes : 0) > memoryBudget();
     TrainingData data =
         streamed
             ? TrainingData.streaming(rows, features, classes, kd, seed)
@@ -99,8 +101,12 @@ public final class TrainStage {
           new Trainer(model, settings)
               .metrics(metrics)
               .checkpoints(new Checkpoints(lake, run, name))
+              .stopAfter(stopAfter)
               .fit(data, resume);
-      ModelBundle bundle = new ModelStore(lake).save(Models.bundle(meta, model));
+      if (!trained.finished()) {
+        return new Result(null, mode, trained, streamed, run);
+      }
+      ModelBundle bundle = new ModelStore(lake).save(ModelBundle.ofBlock(meta, model));
       metrics.add("samples_per_second", trained.samplesPerSecond());
       metrics.add("seconds", trained.seconds());
       metrics.add("final_loss", trained.finalLoss());
@@ -110,14 +116,26 @@ public final class TrainStage {
     }
   }
 
+  /** Driver memory one row takes in the in-memory path: features, logits, id, label, refs. */
+  static long bytesPerRow(Features features, int logits) {
+    long featureBytes = (long) features.size() * (Features.UINT8.equals(features.type()) ? 1 : 4);
+    return featureBytes + 16 + (logits > 0 ? 4L * logits + 16 : 0) + 32;
+  }
+
+  /** train.memory-budget-mb, but never more than half of the driver's heap. */
+  private long memoryBudget() {
+    long configured = (long) config.get(EdlConfig.TRAIN_MEMORY_BUDGET_MB) << 20;
+    return Math.min(configured, Runtime.getRuntime().maxMemory() / 2);
+  }
+
   private Dataset<Row> trainSamples() {
-    return lake.read(Lake.SAMPLES).where(col("split").equalTo("train"));
+    return lake.readPinned(Lake.SAMPLES).where(col("split").equalTo("train"));
   }
 
   private Dataset<Row> softLabels() {
     String teacherId = InferStage.teacher(lake, config).meta().id();
     Dataset<Row> rows =
-        lake.read(Lake.SOFT_LABELS)
+        lake.readPinned(Lake.SOFT_LABELS)
             .where(col("teacher_id").equalTo(teacherId).and(col("split").equalTo("train")));
     long have = rows.count();
     long want = trainSamples().count();
@@ -130,17 +148,19 @@ public final class TrainStage {
     return rows;
   }
 
-  /** With run.id set, that run; otherwise the latest run holding checkpoints of this student. */
+  /**
+   * With run.id set, that run; otherwise the run whose checkpoints of this student were written
+   * last (finished runs leave none).
+   */
   private String resumeRun(String name) {
     if (!config.get(EdlConfig.RUN_ID).isEmpty()) {
       return runId;
     }
-    List<String> runs = lake.list("checkpoints");
-    for (int i = runs.size() - 1; i >= 0; i--) {
-      if (!lake.list("checkpoints/" + runs.get(i) + "/" + name).isEmpty()) {
-        return runs.get(i);
-      }
-    }
-    return runId;
+    return lake.list("checkpoints").stream()
+        .filter(run -> !lake.list("checkpoints/" + run + "/" + name).isEmpty())
+        .max(
+            java.util.Comparator.comparingLong(
+                run -> lake.modified("checkpoints/" + run + "/" + name)))
+        .orElse(runId);
   }
 }

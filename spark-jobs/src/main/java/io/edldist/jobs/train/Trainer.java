@@ -31,9 +31,9 @@ import java.util.function.Function;
  * the step, so memory stays flat. Teacher logits come from the batch (offline distillation, read
  * from {@code soft_labels}) or, for the online baseline of the benchmark, from a teacher called
  * inside the loop. Checkpoints every N steps; a resumed run restarts at the checkpoint's step and
- * sees the same batches as an uninterrupted one. The learning rate follows a cosine decay from
- * its base value to zero over the run (or stays constant): a function of the step alone, so it
- * resumes exactly too.
+ * sees the same batches as an uninterrupted one. The learning rate follows a cosine decay from its
+ * base value to zero over the run (or stays constant): a function of the step alone, so it resumes
+ * exactly too.
  */
 public final class Trainer {
   /** How to train. */
@@ -50,7 +50,12 @@ public final class Trainer {
 
   /** What training did. */
   public record Result(
-      long steps, long samples, double finalLoss, double seconds, long resumedFromStep) {
+      long steps,
+      long samples,
+      double finalLoss,
+      double seconds,
+      long resumedFromStep,
+      boolean finished) {
     public double samplesPerSecond() {
       return seconds > 0 ? samples / seconds : 0;
     }
@@ -62,6 +67,7 @@ public final class Trainer {
   private Metrics metrics;
   private Function<TrainingData.Batch, float[]> onlineTeacher;
   private boolean quiet;
+  private long stopAfter = Long.MAX_VALUE;
 
   public Trainer(Model model, Settings settings) {
     this.model = model;
@@ -89,6 +95,28 @@ public final class Trainer {
     return this;
   }
 
+  /** Stops after this many steps, as a crash would, without finishing the run (for tests). */
+  Trainer stopAfter(long steps) {
+    this.stopAfter = steps;
+    return this;
+  }
+
+  /**
+   * Everything that decides which batches a step sees and how it updates the weights: a checkpoint
+   * is only resumed by a run that agrees on all of it.
+   */
+  String fingerprint(TrainingData data) {
+    return String.join(
+        "\n",
+        "seed=" + settings.seed(),
+        "epochs=" + settings.epochs(),
+        "batch-size=" + settings.batchSize(),
+        "learning-rate=" + settings.learningRate(),
+        "lr-schedule=" + (settings.cosineSchedule() ? "cosine" : "constant"),
+        "loss=" + settings.loss(),
+        "rows=" + data.size());
+  }
+
   public Result fit(TrainingData data, boolean resume) {
     JniUtils.setNumThreads(Runtime.getRuntime().availableProcessors());
     Block block = model.getBlock();
@@ -98,25 +126,42 @@ public final class Trainer {
     long stepsPerEpoch = (data.size() + settings.batchSize() - 1) / settings.batchSize();
     long totalSteps = stepsPerEpoch * settings.epochs();
     long step = 0;
+    String fingerprint = fingerprint(data);
     if (resume && checkpoints != null) {
       var saved = checkpoints.latest();
       if (saved.isPresent()) {
+        checkSameSettings(saved.get().settings(), fingerprint);
         step = restore(saved.get(), block, adam);
+      } else {
+        System.err.println(
+            settings.label()
+                + ": no checkpoint in "
+                + checkpoints.folder()
+                + "; starting at step 0");
       }
     }
     long resumedFrom = step;
     ParameterStore store = new ParameterStore(model.getNDManager(), false);
-    long[] sampleShape = java.util.Arrays.stream(data.features().shape()).asLongStream().toArray();
+    long[] sampleShape = data.features().longShape();
     ProgressBar bar =
         quiet ? null : new ProgressBar(settings.label(), totalSteps, settings.epochs(), System.err);
     long samples = 0;
     double lastLoss = Double.NaN;
     long start = System.nanoTime();
-    while (step < totalSteps) {
+    if (totalSteps == 0) {
+      throw EdlException.cannot(
+          "train " + settings.label(),
+          "there are no training rows",
+          "Ingest data with a train split");
+    }
+    while (step < totalSteps && step < stopAfter) {
       int epoch = (int) (step / stepsPerEpoch);
       Iterator<TrainingData.Batch> batches =
           data.epoch(epoch, settings.batchSize(), step % stepsPerEpoch);
-      while (batches.hasNext() && step < totalSteps) {
+      if (!batches.hasNext()) {
+        throw new IllegalStateException("epoch " + epoch + " yielded no batches");
+      }
+      while (batches.hasNext() && step < totalSteps && step < stopAfter) {
         TrainingData.Batch batch = batches.next();
         double scale =
             settings.cosineSchedule() ? 0.5 * (1 + Math.cos(Math.PI * step / totalSteps)) : 1.0;
@@ -133,7 +178,7 @@ public final class Trainer {
           metrics.add("loss", lastLoss, step);
         }
         if (checkpoints != null && step % settings.checkpointEvery() == 0 && step < totalSteps) {
-          save(step, epoch, block, adam);
+          save(step, fingerprint, block, adam);
         }
         if (bar != null) {
           double secs = (System.nanoTime() - start) / 1e9;
@@ -142,7 +187,11 @@ public final class Trainer {
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Result(step, samples, lastLoss, seconds, resumedFrom);
+    boolean finished = step == totalSteps;
+    if (finished && checkpoints != null) {
+      checkpoints.clear();
+    }
+    return new Result(step, samples, lastLoss, seconds, resumedFrom, finished);
   }
 
   private double step(
@@ -177,13 +226,35 @@ public final class Trainer {
     }
   }
 
-  private void save(long step, int epoch, Block block, Adam adam) {
+  private void checkSameSettings(String saved, String current) {
+    if (saved.equals(current)) {
+      return;
+    }
+    java.util.Set<String> now = new java.util.LinkedHashSet<>(current.lines().toList());
+    String was =
+        saved
+            .lines()
+            .filter(l -> !now.contains(l))
+            .collect(java.util.stream.Collectors.joining(", "));
+    java.util.Set<String> before = new java.util.HashSet<>(saved.lines().toList());
+    String is =
+        current
+            .lines()
+            .filter(l -> !before.contains(l))
+            .collect(java.util.stream.Collectors.joining(", "));
+    throw EdlException.cannot(
+        "resume from " + checkpoints.folder(),
+        "it was written with " + was + " but this run has " + is,
+        "Resume with the same settings, or start a new run with another run.id");
+  }
+
+  private void save(long step, String fingerprint, Block block, Adam adam) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       try (DataOutputStream out = new DataOutputStream(bytes)) {
         block.saveParameters(out);
       }
-      checkpoints.save(step, epoch, settings.seed(), bytes.toByteArray(), adam.save());
+      checkpoints.save(step, fingerprint, bytes.toByteArray(), adam.save());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import io.edldist.udfs.infer.Features;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -145,12 +144,7 @@ public abstract class TrainingData {
     if (Features.UINT8.equals(features.type())) {
       return row.get(2);
     }
-    List<Object> values = row.getList(2);
-    float[] f = new float[values.size()];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = ((Number) values.get(i)).floatValue();
-    }
-    return f;
+    return Features.toFloats(row.getList(2));
   }
 
   private static final class InMemory extends TrainingData {
@@ -161,25 +155,26 @@ public abstract class TrainingData {
 
     InMemory(Dataset<Row> rows, Features features, int classes, boolean withLogits, long seed) {
       super(features, classes, withLogits, seed);
-      List<Row> all = project(rows, withLogits).collectAsList();
-      int n = all.size();
+      Dataset<Row> projected = project(rows, withLogits);
+      int n = Math.toIntExact(projected.count());
       ids = new long[n];
       labels = new int[n];
       x = new Object[n];
       logits = withLogits ? new float[n][] : null;
-      for (int i = 0; i < n; i++) {
-        Row r = all.get(i);
+      Iterator<Row> it = projected.toLocalIterator();
+      int i = 0;
+      for (; i < n && it.hasNext(); i++) {
+        Row r = it.next();
         ids[i] = r.getLong(0);
         labels[i] = r.getInt(1);
         x[i] = featureOf(r, features);
         if (withLogits) {
-          List<Object> l = r.getList(3);
-          float[] f = new float[classes];
-          for (int c = 0; c < classes; c++) {
-            f[c] = ((Number) l.get(c)).floatValue();
-          }
-          logits[i] = f;
+          logits[i] = Features.toFloats(r.getList(3));
         }
+      }
+      if (i != n || it.hasNext()) {
+        throw new IllegalStateException(
+            "the table changed while it was read; read a pinned version");
       }
     }
 
@@ -258,10 +253,8 @@ public abstract class TrainingData {
             throw new NoSuchElementException();
           }
           Builder b = new Builder(batchSize);
-          List<Row> pending = new ArrayList<>();
           while (!b.full() && it.hasNext()) {
             Row r = it.next();
-            pending.add(r);
             b.add(featureOf(r, features), r.getInt(1), withLogits ? r.getList(3) : null, null);
           }
           return b.take();

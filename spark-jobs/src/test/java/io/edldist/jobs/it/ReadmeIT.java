@@ -31,11 +31,13 @@ class ReadmeIT extends SparkTestBase {
     PrintStream oldOut = System.out;
     for (String command : commands) {
       List<String> args = new ArrayList<>(List.of("--lake", lake.toString()));
-      slice().forEach((k, v) -> {
-        if (!k.equals("lake") && !k.equals("data")) {
-          args.addAll(List.of("--set", k + "=" + v));
-        }
-      });
+      slice()
+          .forEach(
+              (k, v) -> {
+                if (!k.equals("lake") && !k.equals("data")) {
+                  args.addAll(List.of("--set", k + "=" + v));
+                }
+              });
       for (String token : tokens(command.substring("bin/edl-dist".length()))) {
         args.add(token.replace("spark-jobs/", "").replace("my.csv", csv.toString()));
       }
@@ -57,8 +59,12 @@ class ReadmeIT extends SparkTestBase {
   static List<String> examples(String readme) {
     int start = readme.indexOf("```bash", readme.indexOf(MARKER));
     int end = readme.indexOf("```", start + 7);
-    return readme.substring(start + 7, end).lines().map(String::strip)
-        .filter(l -> l.startsWith("bin/edl-dist ")).toList();
+    return readme
+        .substring(start + 7, end)
+        .lines()
+        .map(String::strip)
+        .filter(l -> l.startsWith("bin/edl-dist "))
+        .toList();
   }
 
   /** Splits a shell line on spaces, keeping double-quoted strings whole. */

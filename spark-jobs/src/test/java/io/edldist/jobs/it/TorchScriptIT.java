@@ -47,7 +47,7 @@ class TorchScriptIT extends SparkTestBase {
             .collectAsList();
     assertThat(rows).hasSize(8);
     for (int i = 0; i < 8; i++) {
-      assertThat(rows.get(i).getLong(0)).isEqualTo(1200 + i);
+      assertThat(rows.get(i).getLong(0)).isEqualTo(60000 + i);
       assertThat(rows.get(i).getString(2)).matches("teacher@[0-9a-f]{12}");
       List<Object> logits = rows.get(i).getList(1);
       for (int c = 0; c < 10; c++) {

@@ -1,6 +1,7 @@
 package io.edldist.jobs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import ai.djl.Model;
@@ -59,7 +60,7 @@ class TrainingIT extends SparkTestBase {
   }
 
   @Test
-  void resumedTrainingEndsWhereUninterruptedTrainingEnds() throws Exception {
+  void resumedTrainingEndsWhereUninterruptedTrainingEnds() {
     EdlConfig base =
         config(settings)
             .with(
@@ -71,19 +72,53 @@ class TrainingIT extends SparkTestBase {
                     "train.epochs",
                     "2",
                     "train.batch-size",
-                    "64"));
-    TrainStage.Result full =
-        new TrainStage(lake(), base.with(EdlConfig.RUN_ID, "full"), "full").execute();
-    // an interrupted run: one epoch (10 steps) leaves a checkpoint at step 7
-    new TrainStage(lake(), base.with(Map.of("run.id", "cut", "train.epochs", "1")), "cut")
-        .execute();
-    TrainStage.Result resumed =
-        new TrainStage(lake(), base.with(EdlConfig.RUN_ID, "cut"), "cut").resume(true).execute();
+                    "64",
+                    "run.id",
+                    "resume"));
+    TrainStage.Result full = new TrainStage(lake(), base, "full").execute();
+    assertThat(full.training().steps()).isEqualTo(20);
+    // a finished run leaves no checkpoints behind
+    assertThat(lake().list("checkpoints/resume/student-baseline")).isEmpty();
+
+    // the same run killed after step 7: its checkpoint is all that is left
+    TrainStage.Result cut =
+        new TrainStage(lake(), base.with(EdlConfig.TRAIN_CHECKPOINT_EVERY, 7), "resume")
+            .stopAfter(9)
+            .execute();
+    assertThat(cut.training().steps()).isEqualTo(9);
+    assertThat(lake().list("checkpoints/resume/student-baseline"))
+        .containsExactly("step-0000000007");
+    TrainStage.Result resumed = new TrainStage(lake(), base, "resume").resume(true).execute();
     assertThat(resumed.training().resumedFromStep()).isEqualTo(7);
-    assertThat(resumed.training().steps()).isEqualTo(full.training().steps()).isEqualTo(20);
-    assertThat(lake().list("checkpoints/cut/student-baseline"))
-        .containsExactly("step-0000000007", "step-0000000014");
+    assertThat(resumed.training().steps()).isEqualTo(20);
     assertThat(resumed.student().meta().version()).isEqualTo(full.student().meta().version());
+  }
+
+  @Test
+  void resumingWithOtherSettingsIsRefused() {
+    EdlConfig base =
+        config(settings)
+            .with(
+                Map.of(
+                    "train.mode",
+                    "baseline",
+                    "train.checkpoint-every",
+                    "5",
+                    "train.epochs",
+                    "2",
+                    "train.batch-size",
+                    "64",
+                    "run.id",
+                    "mismatch"));
+    new TrainStage(lake(), base, "mismatch").stopAfter(6).execute();
+    assertThatThrownBy(
+            () ->
+                new TrainStage(lake(), base.with(EdlConfig.TRAIN_LEARNING_RATE, 0.01), "mismatch")
+                    .resume(true)
+                    .execute())
+        .isInstanceOf(io.edldist.udfs.EdlException.class)
+        .hasMessageContaining("Cannot resume from")
+        .hasMessageContaining("learning-rate");
   }
 
   @Test

@@ -30,10 +30,7 @@ public record Features(String type, int[] shape) implements Serializable {
   /** Writes the row's features, scaled, into {@code out} at {@code offset}. */
   public void copy(Row row, int column, float[] out, int offset) {
     if (UINT8.equals(type)) {
-      byte[] pixels = (byte[]) row.get(column);
-      for (int i = 0; i < pixels.length; i++) {
-        out[offset + i] = (pixels[i] & 0xFF) / 255f;
-      }
+      copyUint8((byte[]) row.get(column), out, offset);
     } else {
       List<Object> values = row.getList(column);
       for (int i = 0; i < values.size(); i++) {
@@ -49,12 +46,33 @@ public record Features(String type, int[] shape) implements Serializable {
     }
   }
 
+  /** The sample shape as DJL wants it. */
+  public long[] longShape() {
+    return Arrays.stream(shape).asLongStream().toArray();
+  }
+
+  /** A list of numbers (a Spark array value) as floats. */
+  public static float[] toFloats(List<?> values) {
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ((Number) values.get(i)).floatValue();
+    }
+    return out;
+  }
+
   public String shapeString() {
     return Arrays.toString(shape).replaceAll("[\\[\\] ]", "");
   }
 
+  /** Parses "1,28,28"; null when the text is not a list of positive whole numbers. */
   public static int[] parseShape(String s) {
-    return Arrays.stream(s.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    try {
+      int[] shape =
+          Arrays.stream(s.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+      return shape.length > 0 && Arrays.stream(shape).allMatch(d -> d > 0) ? shape : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   @Override

@@ -89,7 +89,7 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
       this.predictor = predictor;
       this.teacherId = teacherId;
       this.classes = classes;
-      this.sampleShape = java.util.Arrays.stream(features.shape()).asLongStream().toArray();
+      this.sampleShape = features.longShape();
       this.buffer = new float[batchSize * features.size()];
     }
 

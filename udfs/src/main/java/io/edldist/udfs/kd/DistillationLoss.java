@@ -27,6 +27,11 @@ public final class DistillationLoss {
     this.alpha = alpha;
   }
 
+  @Override
+  public String toString() {
+    return "distillation(temperature=" + temperature + ", alpha=" + alpha + ")";
+  }
+
   /** True when the loss reads teacher logits (alpha below 1). */
   public boolean needsTeacher() {
     return alpha < 1;

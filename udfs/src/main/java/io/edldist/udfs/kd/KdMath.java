@@ -84,7 +84,7 @@ public final class KdMath {
 
   /** Indices of the k largest values, largest first; ties keep the lower index first. */
   public static int[] topK(float[] values, int k) {
-    int n = Math.min(k, values.length);
+    int n = Math.max(0, Math.min(k, values.length));
     int[] idx = new int[n];
     boolean[] taken = new boolean[values.length];
     for (int j = 0; j < n; j++) {

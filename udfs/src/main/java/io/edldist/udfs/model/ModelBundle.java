@@ -132,13 +132,18 @@ public final class ModelBundle implements Serializable {
         Files.write(dir.resolve(e.getKey()), e.getValue());
       }
       Model model = Model.newInstance(meta.name(), "PyTorch");
-      if (ModelMeta.DJL.equals(meta.format())) {
-        Block block = Architectures.build(meta);
-        block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape(1));
-        model.setBlock(block);
+      try {
+        if (ModelMeta.DJL.equals(meta.format())) {
+          Block block = Architectures.build(meta);
+          block.initialize(model.getNDManager(), DataType.FLOAT32, inputShape(1));
+          model.setBlock(block);
+        }
+        model.load(dir, PREFIX);
+        return model;
+      } catch (IOException | MalformedModelException | RuntimeException e) {
+        model.close();
+        throw e;
       }
-      model.load(dir, PREFIX);
-      return model;
     } catch (IOException | MalformedModelException | RuntimeException e) {
       if (e instanceof EdlException ee) {
         throw ee;
@@ -154,10 +159,15 @@ public final class ModelBundle implements Serializable {
 
   /** Input shape for a batch of {@code batch} samples. */
   public Shape inputShape(long batch) {
-    long[] dims = new long[meta.inputShape().length + 1];
+    return batchShape(meta.inputShape(), batch);
+  }
+
+  /** The shape of {@code batch} samples of the given shape. */
+  public static Shape batchShape(int[] sampleShape, long batch) {
+    long[] dims = new long[sampleShape.length + 1];
     dims[0] = batch;
-    for (int i = 0; i < meta.inputShape().length; i++) {
-      dims[i + 1] = meta.inputShape()[i];
+    for (int i = 0; i < sampleShape.length; i++) {
+      dims[i + 1] = sampleShape[i];
     }
     return new Shape(dims);
   }

@@ -45,10 +45,6 @@ public record ModelMeta(
     return new ModelMeta(name, newVersion, format, arch, hidden, inputShape, classes, params);
   }
 
-  public ModelMeta withName(String newName) {
-    return new ModelMeta(newName, version, format, arch, hidden, inputShape, classes, params);
-  }
-
   public String toJson() {
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this);
