@@ -18,8 +18,8 @@ final class BenchMarkdown {
         # Benchmarks
 
         Produced by `bin/edl-dist bench` on %s (%s cores, %s Spark task slots); raw result:
-        `%s`. Each figure is the median of %s runs; both sides of every ratio were measured in
-        the same run on the same cores.
+        `%s`. Each figure is the median of %s runs after one unmeasured warm-up run; both sides of
+        every ratio were measured in the same run on the same cores.
 
         | ratio | value | goal | what it compares |
         |---|---:|---:|---|

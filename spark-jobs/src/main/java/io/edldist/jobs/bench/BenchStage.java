@@ -14,12 +14,12 @@ import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.teacher.TrainTeacherStage;
 import io.edldist.jobs.train.Models;
+import io.edldist.jobs.train.TrainStage;
 import io.edldist.jobs.train.Trainer;
 import io.edldist.jobs.train.TrainingData;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.BatchTranslator;
 import io.edldist.udfs.infer.Features;
-import io.edldist.udfs.kd.DistillationLoss;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
 import io.edldist.udfs.model.ModelMeta;
@@ -41,7 +41,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * The benchmark: every ratio is measured side by side in one run, on the same cores, each side
- * repeated {@code bench.repeats} times and reported as the median.
+ * repeated {@code bench.repeats} times after one unmeasured warm-up run, and reported as the
+ * median.
  *
  * <ul>
  *   <li>{@code infer_efficiency}: the Spark infer stage (read samples, mapPartitions, write a
@@ -57,6 +58,10 @@ import org.apache.spark.sql.Row;
  */
 public final class BenchStage {
   private static final String SCRATCH = "bench_soft_labels";
+
+  /** Unmeasured runs of each side first, so neither pays for JIT compilation and first use. */
+  private static final int WARMUP = 1;
+
   private final Lake lake;
   private final EdlConfig config;
   private final String runId;
@@ -91,22 +96,25 @@ public final class BenchStage {
     float[][] rows = collectFeatures(samples, features);
     int slots = lake.spark().sparkContext().defaultParallelism();
     int threads = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
-    for (int r = 0; r < repeats; r++) {
+    for (int r = -WARMUP; r < repeats; r++) {
       lake.delete(SCRATCH);
       InferStage.Result result =
           new InferStage(
                   lake, config.with(EdlConfig.INFER_ROWS_PER_COMMIT, Integer.MAX_VALUE), runId)
               .table(SCRATCH)
               .execute();
-      sparkInfer.add(result.samplesPerSecond());
-      bareInfer.add(bareInfer(teacher, features, rows, batchSize, slots, threads));
+      double spark = result.samplesPerSecond();
+      double bare = bareInfer(teacher, features, rows, batchSize, slots, threads);
       System.err.printf(
           Locale.ROOT,
-          "bench: infer run %d/%d: spark %.0f/s, bare %.0f/s%n",
-          r + 1,
-          repeats,
-          sparkInfer.get(r),
-          bareInfer.get(r));
+          "bench: infer %s: spark %.0f/s, bare %.0f/s%n",
+          run(r, repeats),
+          spark,
+          bare);
+      if (r >= 0) {
+        sparkInfer.add(spark);
+        bareInfer.add(bare);
+      }
     }
     lake.delete(SCRATCH);
 
@@ -124,16 +132,19 @@ public final class BenchStage {
     TrainingData onlineData = TrainingData.inMemory(plain, features, classes, false, seed);
     List<Double> offline = new ArrayList<>();
     List<Double> online = new ArrayList<>();
-    for (int r = 0; r < repeats; r++) {
-      offline.add(train(offlineData, features, classes, null));
-      online.add(train(onlineData, features, classes, teacher));
+    for (int r = -WARMUP; r < repeats; r++) {
+      double off = train(offlineData, features, classes, null);
+      double on = train(onlineData, features, classes, teacher);
       System.err.printf(
           Locale.ROOT,
-          "bench: training run %d/%d: offline %.0f/s, online %.0f/s%n",
-          r + 1,
-          repeats,
-          offline.get(r),
-          online.get(r));
+          "bench: training %s: offline %.0f/s, online %.0f/s%n",
+          run(r, repeats),
+          off,
+          on);
+      if (r >= 0) {
+        offline.add(off);
+        online.add(on);
+      }
     }
 
     double sparkRate = median(sparkInfer);
@@ -151,6 +162,7 @@ public final class BenchStage {
     out.put("cores", Runtime.getRuntime().availableProcessors());
     out.put("spark_task_slots", slots);
     out.put("repeats", repeats);
+    out.put("warmup_runs", WARMUP);
     out.put("teacher", teacherId);
     out.put("infer_rows", allRows);
     out.put("infer_batch_size", batchSize);
@@ -270,17 +282,11 @@ public final class BenchStage {
             0);
     long seed = config.get(EdlConfig.SEED);
     Trainer.Settings settings =
-        new Trainer.Settings(
+        TrainStage.studentSettings(
+            config,
             teacher == null ? "bench offline" : "bench online",
             config.get(EdlConfig.BENCH_EPOCHS),
-            config.get(EdlConfig.TRAIN_BATCH_SIZE),
-            config.get(EdlConfig.TRAIN_LEARNING_RATE),
-            config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
-            seed,
-            new DistillationLoss(
-                config.get(EdlConfig.TRAIN_TEMPERATURE), config.get(EdlConfig.TRAIN_ALPHA)),
-            Integer.MAX_VALUE,
-            Integer.MAX_VALUE);
+            config.get(EdlConfig.TRAIN_ALPHA));
     try (Model student = Models.create(meta, seed)) {
       Trainer trainer = new Trainer(student, settings).quiet(true);
       if (teacher == null) {
@@ -300,6 +306,10 @@ public final class BenchStage {
         return trainer.fit(data, false).samplesPerSecond();
       }
     }
+  }
+
+  private static String run(int r, int repeats) {
+    return r < 0 ? "warm-up" : "run " + (r + 1) + "/" + repeats;
   }
 
   static double median(List<Double> values) {

@@ -73,7 +73,10 @@ public final class EdlConfig {
           "",
           "Parquet/CSV: comma-separated numeric feature columns, or one ARRAY column.");
   public static final Key<String> INGEST_ID_COL =
-      string("ingest.id-col", "", "Parquet/CSV: a unique BIGINT id column; default: row order.");
+      string(
+          "ingest.id-col",
+          "",
+          "Parquet/CSV: a unique BIGINT id column; default: the order Spark reads the rows.");
   public static final Key<String> INGEST_SPLIT_COL =
       string("ingest.split-col", "", "Parquet/CSV: a column holding 'train' or 'test'.");
   public static final Key<String> INGEST_SPLIT =
@@ -106,7 +109,7 @@ public final class EdlConfig {
   public static final Key<Integer> TEACHER_HIDDEN =
       positive("teacher.hidden", "256", "Hidden width when teacher.arch=mlp.");
   public static final Key<Integer> TEACHER_EPOCHS =
-      positive("teacher.epochs", "3", "Teacher training epochs.");
+      positive("teacher.epochs", "5", "Teacher training epochs.");
   public static final Key<Integer> TEACHER_BATCH_SIZE =
       positive("teacher.batch-size", "128", "Teacher training batch size.");
   public static final Key<Double> TEACHER_LEARNING_RATE =
@@ -135,7 +138,7 @@ public final class EdlConfig {
           "kd: distillation loss; baseline: hard labels only (alpha = 1).",
           "kd",
           "baseline");
-  public static final Key<Integer> TRAIN_EPOCHS = positive("train.epochs", "10", "Epochs.");
+  public static final Key<Integer> TRAIN_EPOCHS = positive("train.epochs", "20", "Epochs.");
   public static final Key<Integer> TRAIN_BATCH_SIZE =
       positive("train.batch-size", "128", "Batch size.");
   public static final Key<Double> TRAIN_LEARNING_RATE =
@@ -149,11 +152,11 @@ public final class EdlConfig {
           "cosine",
           "constant");
   public static final Key<Double> TRAIN_TEMPERATURE =
-      positiveDouble("train.temperature", "4", "Distillation temperature T.");
+      positiveDouble("train.temperature", "1", "Distillation temperature T.");
   public static final Key<Double> TRAIN_ALPHA =
       key(
           "train.alpha",
-          "0.3",
+          "0.5",
           "Weight of the hard-label loss in kd mode (0..1).",
           Double::parseDouble,
           a -> a >= 0 && a <= 1,
@@ -171,9 +174,9 @@ public final class EdlConfig {
   public static final Key<Integer> BENCH_REPEATS =
       positive("bench.repeats", "3", "Runs per measurement; the median is reported.");
   public static final Key<Integer> BENCH_ROWS =
-      positive("bench.rows", "10000", "Training rows used by the training benchmarks.");
+      positive("bench.rows", "20000", "Training rows used by the training benchmarks.");
   public static final Key<Integer> BENCH_EPOCHS =
-      positive("bench.epochs", "1", "Epochs per training benchmark run.");
+      positive("bench.epochs", "2", "Epochs per training benchmark run.");
 
   private final Map<String, String> values;
 

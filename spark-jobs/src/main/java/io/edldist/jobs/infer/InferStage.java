@@ -154,6 +154,8 @@ public final class InferStage {
             .write()
             .format("delta")
             .mode("append")
+            // logits and pixels are high-cardinality: a dictionary is built and then dropped
+            .option("parquet.enable.dictionary", "false")
             .partitionBy("teacher_id")
             .save(lake.path(table));
         if (commits > 1) {

@@ -124,7 +124,10 @@ public final class Report {
     return out;
   }
 
-  /** The latest recorded {@code seconds} of every stage, from the metrics table. */
+  /**
+   * The latest recorded {@code seconds} of every stage, from the metrics table, keyed like {@code
+   * timings_s} in summary.json ({@code train_kd}, not {@code train-kd}).
+   */
   public static Map<String, Double> latestTimings(Lake lake) {
     Map<String, Double> out = new TreeMap<>();
     if (!lake.hasTable(Lake.METRICS)) {
@@ -134,7 +137,7 @@ public final class Report {
         .where(col("name").equalTo("seconds"))
         .orderBy("ts")
         .collectAsList()
-        .forEach(r -> out.put(r.getString(1), r.getDouble(3)));
+        .forEach(r -> out.put(r.getString(1).replace('-', '_'), r.getDouble(3)));
     return out;
   }
 

@@ -86,16 +86,7 @@ public final class TrainStage {
     Metrics metrics = new Metrics(run, "train-" + mode);
     double alpha = kd ? config.get(EdlConfig.TRAIN_ALPHA) : 1.0;
     Trainer.Settings settings =
-        new Trainer.Settings(
-            "train " + mode,
-            config.get(EdlConfig.TRAIN_EPOCHS),
-            config.get(EdlConfig.TRAIN_BATCH_SIZE),
-            config.get(EdlConfig.TRAIN_LEARNING_RATE),
-            config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
-            seed,
-            new DistillationLoss(config.get(EdlConfig.TRAIN_TEMPERATURE), alpha),
-            config.get(EdlConfig.TRAIN_CHECKPOINT_EVERY),
-            config.get(EdlConfig.TRAIN_LOG_EVERY));
+        studentSettings(config, "train " + mode, config.get(EdlConfig.TRAIN_EPOCHS), alpha);
     try (Model model = Models.create(meta, seed)) {
       Trainer.Result trained =
           new Trainer(model, settings)
@@ -114,6 +105,21 @@ public final class TrainStage {
       metrics.flush(lake);
       return new Result(bundle, mode, trained, streamed, run);
     }
+  }
+
+  /** Training settings of a student from the train.* keys. */
+  public static Trainer.Settings studentSettings(
+      EdlConfig config, String label, int epochs, double alpha) {
+    return new Trainer.Settings(
+        label,
+        epochs,
+        config.get(EdlConfig.TRAIN_BATCH_SIZE),
+        config.get(EdlConfig.TRAIN_LEARNING_RATE),
+        config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
+        config.get(EdlConfig.SEED),
+        new DistillationLoss(config.get(EdlConfig.TRAIN_TEMPERATURE), alpha),
+        config.get(EdlConfig.TRAIN_CHECKPOINT_EVERY),
+        config.get(EdlConfig.TRAIN_LOG_EVERY));
   }
 
   /** Driver memory one row takes in the in-memory path: features, logits, id, label, refs. */

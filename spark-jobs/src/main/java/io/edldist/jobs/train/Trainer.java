@@ -227,25 +227,21 @@ public final class Trainer {
   }
 
   private void checkSameSettings(String saved, String current) {
-    if (saved.equals(current)) {
-      return;
+    if (!saved.equals(current)) {
+      throw EdlException.cannot(
+          "resume from " + checkpoints.folder(),
+          "it was written with "
+              + onlyIn(saved, current)
+              + " but this run has "
+              + onlyIn(current, saved),
+          "Resume with the same settings, or start a new run with another run.id");
     }
-    java.util.Set<String> now = new java.util.LinkedHashSet<>(current.lines().toList());
-    String was =
-        saved
-            .lines()
-            .filter(l -> !now.contains(l))
-            .collect(java.util.stream.Collectors.joining(", "));
-    java.util.Set<String> before = new java.util.HashSet<>(saved.lines().toList());
-    String is =
-        current
-            .lines()
-            .filter(l -> !before.contains(l))
-            .collect(java.util.stream.Collectors.joining(", "));
-    throw EdlException.cannot(
-        "resume from " + checkpoints.folder(),
-        "it was written with " + was + " but this run has " + is,
-        "Resume with the same settings, or start a new run with another run.id");
+  }
+
+  /** The lines of {@code a} that {@code b} lacks, comma-separated. */
+  private static String onlyIn(String a, String b) {
+    java.util.Set<String> other = new java.util.HashSet<>(b.lines().toList());
+    return String.join(", ", a.lines().filter(l -> !other.contains(l)).toList());
   }
 
   private void save(long step, String fingerprint, Block block, Adam adam) {

@@ -18,8 +18,8 @@ class EdlConfigTest {
   @Test
   void defaultsApplyWhenNothingIsSet() {
     EdlConfig config = EdlConfig.load(null, Map.of());
-    assertThat(config.get(EdlConfig.TRAIN_EPOCHS)).isEqualTo(10);
-    assertThat(config.get(EdlConfig.TRAIN_TEMPERATURE)).isEqualTo(4.0);
+    assertThat(config.get(EdlConfig.TRAIN_EPOCHS)).isEqualTo(20);
+    assertThat(config.get(EdlConfig.TRAIN_TEMPERATURE)).isEqualTo(1.0);
     assertThat(config.get(EdlConfig.LAKE)).isEqualTo("./lake");
   }
 
@@ -31,7 +31,7 @@ class EdlConfigTest {
     EdlConfig config = EdlConfig.load(file, Map.of("train.epochs", "2"));
     assertThat(config.get(EdlConfig.TRAIN_EPOCHS)).isEqualTo(2);
     assertThat(config.get(EdlConfig.TRAIN_BATCH_SIZE)).isEqualTo(64);
-    assertThat(config.get(EdlConfig.TRAIN_ALPHA)).isEqualTo(0.3);
+    assertThat(config.get(EdlConfig.TRAIN_ALPHA)).isEqualTo(0.5);
     assertThat(config.sparkSettings()).containsEntry("spark.sql.shuffle.partitions", "3");
   }
 
@@ -56,7 +56,7 @@ class EdlConfigTest {
     assertThatThrownBy(() -> EdlConfig.load(null, Map.of("train.epochs", "ten")))
         .hasMessage(
             "Invalid value for train.epochs: 'ten' is not a whole number of 1 or more. Use for"
-                + " example --set train.epochs=10.");
+                + " example --set train.epochs=20.");
     assertThatThrownBy(() -> EdlConfig.load(null, Map.of("train.alpha", "1.5")))
         .hasMessageContaining("'1.5' is not a number from 0 to 1");
     assertThatThrownBy(() -> EdlConfig.load(null, Map.of("train.temperature", "0")))
