@@ -26,6 +26,9 @@ import org.apache.spark.sql.catalyst.expressions.XXH64;
  *       it to the driver one partition at a time ({@code toLocalIterator}); driver memory holds one
  *       partition, so the table need not fit.
  * </ul>
+ *
+ * <p>Callers pass a dataset pinned to one table version ({@code Lake.readPinned}), so every epoch
+ * reads the same rows.
  */
 public abstract class TrainingData {
   /** One batch: n samples, features flattened, labels, and teacher logits when present. */
