@@ -271,15 +271,12 @@ public final class BenchStage {
   /** Samples/s of one student training run; with a teacher, the teacher runs inside the loop. */
   private double train(TrainingData data, Features features, int classes, ModelBundle teacher) {
     ModelMeta meta =
-        new ModelMeta(
+        ModelMeta.untrained(
             "bench-student",
-            "",
-            ModelMeta.DJL,
             config.get(EdlConfig.STUDENT_ARCH),
             config.get(EdlConfig.STUDENT_HIDDEN),
             features.shape(),
-            classes,
-            0);
+            classes);
     long seed = config.get(EdlConfig.SEED);
     Trainer.Settings settings =
         TrainStage.studentSettings(

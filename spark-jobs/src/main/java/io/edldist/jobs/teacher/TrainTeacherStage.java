@@ -61,15 +61,12 @@ public final class TrainTeacherStage {
         TrainingData.inMemory(
             samples.where(col("split").equalTo("train")), features, classes, false, seed);
     ModelMeta meta =
-        new ModelMeta(
+        ModelMeta.untrained(
             name,
-            "",
-            ModelMeta.DJL,
             config.get(EdlConfig.TEACHER_ARCH),
             config.get(EdlConfig.TEACHER_HIDDEN),
             features.shape(),
-            classes,
-            0);
+            classes);
     Metrics metrics = new Metrics(runId, "train-teacher");
     try (Model model = Models.create(meta, seed)) {
       Trainer.Settings settings =

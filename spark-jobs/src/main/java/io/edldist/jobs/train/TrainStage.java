@@ -73,15 +73,12 @@ public final class TrainStage {
             ? TrainingData.streaming(rows, features, classes, kd, seed)
             : TrainingData.inMemory(rows, features, classes, kd, seed);
     ModelMeta meta =
-        new ModelMeta(
+        ModelMeta.untrained(
             name,
-            "",
-            ModelMeta.DJL,
             config.get(EdlConfig.STUDENT_ARCH),
             config.get(EdlConfig.STUDENT_HIDDEN),
             features.shape(),
-            classes,
-            0);
+            classes);
     String run = resume ? resumeRun(name) : runId;
     Metrics metrics = new Metrics(run, "train-" + mode);
     double alpha = kd ? config.get(EdlConfig.TRAIN_ALPHA) : 1.0;

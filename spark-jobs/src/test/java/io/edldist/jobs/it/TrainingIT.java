@@ -61,20 +61,7 @@ class TrainingIT extends SparkTestBase {
 
   @Test
   void resumedTrainingEndsWhereUninterruptedTrainingEnds() {
-    EdlConfig base =
-        config(settings)
-            .with(
-                Map.of(
-                    "train.mode",
-                    "baseline",
-                    "train.checkpoint-every",
-                    "7",
-                    "train.epochs",
-                    "2",
-                    "train.batch-size",
-                    "64",
-                    "run.id",
-                    "resume"));
+    EdlConfig base = baseline("resume", 7);
     TrainStage.Result full = new TrainStage(lake(), base, "full").execute();
     assertThat(full.training().steps()).isEqualTo(20);
     // a finished run leaves no checkpoints behind
@@ -96,20 +83,7 @@ class TrainingIT extends SparkTestBase {
 
   @Test
   void resumingWithOtherSettingsIsRefused() {
-    EdlConfig base =
-        config(settings)
-            .with(
-                Map.of(
-                    "train.mode",
-                    "baseline",
-                    "train.checkpoint-every",
-                    "5",
-                    "train.epochs",
-                    "2",
-                    "train.batch-size",
-                    "64",
-                    "run.id",
-                    "mismatch"));
+    EdlConfig base = baseline("mismatch", 5);
     new TrainStage(lake(), base, "mismatch").stopAfter(6).execute();
     assertThatThrownBy(
             () ->
@@ -141,6 +115,18 @@ class TrainingIT extends SparkTestBase {
     try (Model m = r.student().load()) {
       assertThat(ModelBundle.countParameters(m.getBlock())).isEqualTo(r.student().meta().params());
     }
+  }
+
+  /** Baseline training, 2 epochs of 10 steps, checkpoints every {@code every} steps. */
+  private static EdlConfig baseline(String run, int every) {
+    return config(settings)
+        .with(
+            Map.of(
+                "train.mode", "baseline",
+                "train.checkpoint-every", String.valueOf(every),
+                "train.epochs", "2",
+                "train.batch-size", "64",
+                "run.id", run));
   }
 
   private static List<TrainingData.Batch> all(Iterator<TrainingData.Batch> it) {

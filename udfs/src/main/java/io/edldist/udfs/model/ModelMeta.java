@@ -36,6 +36,12 @@ public record ModelMeta(
   public static final String TORCHSCRIPT = "torchscript";
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** A DJL model about to be trained: version and parameter count are set when it is saved. */
+  public static ModelMeta untrained(
+      String name, String arch, int hidden, int[] inputShape, int classes) {
+    return new ModelMeta(name, "", DJL, arch, hidden, inputShape, classes, 0);
+  }
+
   /** The id soft labels carry: model name and content hash. */
   public String id() {
     return name + "@" + version;
