@@ -118,7 +118,7 @@ public final class InferStage {
       Dataset<Row> done = lake.read(table).where(col("teacher_id").equalTo(teacherId)).select("id");
       pending = samples.join(done, samples.col("id").equalTo(done.col("id")), "left_anti");
     }
-    long missing = pending.count();
+    long missing = pending == samples ? total : pending.count();
     int commits =
         missing == 0
             ? 0

@@ -67,6 +67,9 @@ public final class TrainStage {
     long seed = config.get(EdlConfig.SEED);
     Dataset<Row> rows = kd ? softLabels() : trainSamples();
     long count = rows.count();
+    if (kd) {
+      requireAllSoftLabels(count);
+    }
     boolean streamed = count * bytesPerRow(features, kd ? classes : 0) > memoryBudget();
     TrainingData data =
         streamed
@@ -140,15 +143,23 @@ public final class TrainStage {
     Dataset<Row> rows =
         lake.readPinned(Lake.SOFT_LABELS)
             .where(col("teacher_id").equalTo(teacherId).and(col("split").equalTo("train")));
-    long have = rows.count();
+    return rows;
+  }
+
+  /** Distillation needs a soft label for every train sample. */
+  private void requireAllSoftLabels(long have) {
     long want = trainSamples().count();
     if (have < want) {
       throw EdlException.cannot(
           "train with distillation",
-          "soft_labels holds " + have + " of " + want + " train samples for teacher " + teacherId,
+          "soft_labels holds "
+              + have
+              + " of "
+              + want
+              + " train samples for teacher "
+              + InferStage.teacher(lake, config).meta().id(),
           "Run 'edl-dist infer' first; it scores only the missing samples");
     }
-    return rows;
   }
 
   /**
