@@ -38,6 +38,8 @@ import picocli.CommandLine.ScopeType;
       QuickstartCommand.class,
       BenchCommand.class,
       SqlCommand.class,
+      ClusterCommand.class,
+      ChaosCommand.class,
       ConfigCommand.class
     })
 public final class Main implements Callable<Integer> {

@@ -1,5 +1,7 @@
 package io.edldist.jobs.lake;
 
+import io.edldist.jobs.cluster.ExecutorTimeline;
+import io.edldist.jobs.cluster.LocalCluster;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.udfs.sql.EdlFunctions;
 import java.util.Map;
@@ -10,8 +12,9 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Creates the Spark session every command uses. Under spark-submit the master and everything else
  * come from spark-submit; run directly (bin/edl-dist, tests) it defaults to {@code local[*]} bound
- * to the loopback address. Delta's SQL extension and catalog are always on; the {@code spark.*}
- * settings of the edl-dist config win over both.
+ * to the loopback address; pointed at a {@code spark://} master without spark-submit, the executors
+ * get this JVM's classpath (see {@link LocalCluster}). Delta's SQL extension and catalog are always
+ * on; the {@code spark.*} settings of the edl-dist config win over both.
  */
 public final class Sessions {
   private Sessions() {}
@@ -33,6 +36,10 @@ public final class Sessions {
       settings.put("spark.driver.bindAddress", "127.0.0.1");
       settings.put("spark.sql.shuffle.partitions", "8");
       settings.put("spark.databricks.delta.snapshotPartitions", "2");
+    } else if (master.startsWith("spark://") && !submitted.contains("spark.master")) {
+      // Run directly against a standalone master (e.g. `edl-dist cluster start`): the executors
+      // are on this machine and load the classes from the jars this JVM runs with.
+      settings.putAll(LocalCluster.sameMachineExecutorSettings());
     }
     settings.keySet().removeIf(submitted::contains);
     settings.putAll(config.sparkSettings());
@@ -40,6 +47,7 @@ public final class Sessions {
     settings.forEach(builder::config);
     SparkSession spark = builder.getOrCreate();
     EdlFunctions.register(spark);
+    ExecutorTimeline.install(spark.sparkContext());
     return spark;
   }
 }
