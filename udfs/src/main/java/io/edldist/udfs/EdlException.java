@@ -29,6 +29,11 @@ public final class EdlException extends RuntimeException {
     return new EdlException("Cannot " + action + ": " + reason + ". " + fix, cause);
   }
 
+  /** A user error a Spark task raised, re-raised on the driver with the task's message. */
+  public static EdlException fromTask(String message, Throwable jobFailure) {
+    return new EdlException(message, jobFailure);
+  }
+
   private static String firstLine(String s) {
     int nl = s.indexOf('\n');
     return nl < 0 ? s : s.substring(0, nl);

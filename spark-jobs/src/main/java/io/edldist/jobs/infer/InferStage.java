@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import io.edldist.jobs.cluster.FailFast;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
@@ -134,10 +135,15 @@ public final class InferStage {
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
     Broadcast<ModelBundle> broadcast = jsc.broadcast(teacher);
-    try {
-      PartitionPredictor predictor =
-          new PartitionPredictor(
-              broadcast, features, config.get(EdlConfig.INFER_BATCH_SIZE), threads);
+    PartitionPredictor predictor =
+        new PartitionPredictor(
+                broadcast,
+                lake.path(new ModelStore(lake).folder(teacher.meta())),
+                features,
+                config.get(EdlConfig.INFER_BATCH_SIZE),
+                threads)
+            .failFirstAttempt(partitionSet(config.get(EdlConfig.CHAOS_FAIL_PARTITIONS)));
+    try (FailFast failFast = FailFast.watch(lake.spark().sparkContext(), "infer")) {
       for (int c = 0; c < commits; c++) {
         Dataset<Row> chunk =
             commits == 1
@@ -149,15 +155,20 @@ public final class InferStage {
         lake.spark()
             .sparkContext()
             .setJobDescription("infer " + teacherId + " chunk " + (c + 1) + "/" + commits);
-        chunk
-            .mapPartitions(predictor, Encoders.row(schema))
-            .write()
-            .format("delta")
-            .mode("append")
-            // logits and pixels are high-cardinality: a dictionary is built and then dropped
-            .option("parquet.enable.dictionary", "false")
-            .partitionBy("teacher_id")
-            .save(lake.path(table));
+        try {
+          chunk
+              .mapPartitions(predictor, Encoders.row(schema))
+              .write()
+              .format("delta")
+              .mode("append")
+              // logits and pixels are high-cardinality: a dictionary is built and then dropped
+              .option("parquet.enable.dictionary", "false")
+              .partitionBy("teacher_id")
+              .save(lake.path(table));
+        } catch (Exception e) { // Spark throws its checked SparkException undeclared
+          failFast.rethrowUserError(e);
+          throw e;
+        }
         if (commits > 1) {
           System.err.printf("infer: committed chunk %d/%d%n", c + 1, commits);
         }
@@ -173,6 +184,21 @@ public final class InferStage {
     metrics.add("samples_per_second", seconds > 0 ? missing / seconds : 0);
     metrics.flush(lake);
     return new Result(teacherId, missing, total - missing, total, commits, seconds);
+  }
+
+  private static java.util.Set<Integer> partitionSet(String list) {
+    java.util.Set<Integer> out = new java.util.HashSet<>();
+    for (String p : list.split(",")) {
+      if (!p.isBlank()) {
+        try {
+          out.add(Integer.parseInt(p.strip()));
+        } catch (NumberFormatException e) {
+          throw EdlException.invalid(
+              "chaos.fail-partitions " + list, "not a list of partition numbers", "Use e.g. 0,3");
+        }
+      }
+    }
+    return out;
   }
 
   /** Loads the teacher here and runs one sample through it: fails fast with a clear error. */

@@ -1,6 +1,7 @@
 package io.edldist.udfs.infer;
 
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.translate.TranslateException;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -27,7 +30,9 @@ import scala.jdk.javaapi.CollectionConverters;
  * tasks running side by side share the weights but never a predictor. Rows are scored in batches of
  * {@code batchSize} (one tensor per batch), lazily: a partition is streamed, never held. Each task
  * sets libtorch's intra-op threads to {@code threads} ({@code spark.task.cpus}), so concurrent
- * tasks do not oversubscribe the cores.
+ * tasks do not oversubscribe the cores. A teacher that cannot be loaded raises an {@link
+ * EdlException} naming its source, which the driver turns into an immediate job failure instead of
+ * retries.
  *
  * <p>Input rows: {@code id, split, label, features}. Output rows: the same plus {@code logits
  * ARRAY<FLOAT>} and {@code teacher_id}.
@@ -37,19 +42,38 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
   private static final int FEATURES = 3;
 
   private final Broadcast<ModelBundle> teacher;
+  private final String source;
   private final Features features;
   private final int batchSize;
   private final int threads;
+  private Set<Integer> failFirstAttempt = Set.of();
 
+  /**
+   * @param source where the teacher came from (its model-store folder), named in load errors
+   */
   public PartitionPredictor(
-      Broadcast<ModelBundle> teacher, Features features, int batchSize, int threads) {
+      Broadcast<ModelBundle> teacher,
+      String source,
+      Features features,
+      int batchSize,
+      int threads) {
     if (batchSize < 1 || threads < 1) {
       throw new IllegalArgumentException("batchSize and threads must be >= 1");
     }
     this.teacher = teacher;
+    this.source = source;
     this.features = features;
     this.batchSize = batchSize;
     this.threads = threads;
+  }
+
+  /**
+   * Test only (chaos.fail-partitions): the first attempt of these partitions throws after scoring
+   * one batch, as a task on a flaky machine would.
+   */
+  public PartitionPredictor failFirstAttempt(Set<Integer> partitions) {
+    this.failFirstAttempt = Set.copyOf(partitions);
+    return this;
   }
 
   @Override
@@ -57,16 +81,33 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     if (!rows.hasNext()) {
       return rows;
     }
-    JniUtils.setNumThreads(threads);
     ModelBundle bundle = teacher.value();
-    Model model = ModelCache.get(bundle);
+    Model model;
+    try {
+      Engine.getEngine("PyTorch");
+      model = ModelCache.get(bundle);
+      JniUtils.setNumThreads(threads);
+    } catch (RuntimeException | LinkageError e) {
+      throw EdlException.cannot(
+          "load teacher "
+              + bundle.meta().id()
+              + " from "
+              + source
+              + " on executor "
+              + SparkEnv.get().executorId(),
+          e,
+          "Check that every executor runs the job jar with DJL's PyTorch engine and native library"
+              + " (pytorch-native-cpu) and has memory for the model");
+    }
     Predictor<BatchTranslator.Batch, float[]> predictor = model.newPredictor(new BatchTranslator());
     TaskContext task = TaskContext.get();
     if (task != null) {
       task.addTaskCompletionListener(
           (org.apache.spark.util.TaskCompletionListener) ctx -> predictor.close());
     }
-    return new Scored(rows, predictor, bundle.meta().id(), bundle.meta().classes());
+    boolean fail =
+        task != null && task.attemptNumber() == 0 && failFirstAttempt.contains(task.partitionId());
+    return new Scored(rows, predictor, bundle.meta().id(), bundle.meta().classes(), fail);
   }
 
   /** Pulls a batch from the input, scores it, hands the rows out one by one. */
@@ -79,12 +120,16 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     private final float[] buffer;
     private final List<Row> batch = new ArrayList<>(batchSize);
     private Iterator<Row> ready = java.util.Collections.emptyIterator();
+    private final boolean failAfterFirstBatch;
+    private boolean scoredOne;
 
     Scored(
         Iterator<Row> input,
         Predictor<BatchTranslator.Batch, float[]> predictor,
         String teacherId,
-        int classes) {
+        int classes,
+        boolean failAfterFirstBatch) {
+      this.failAfterFirstBatch = failAfterFirstBatch;
       this.input = input;
       this.predictor = predictor;
       this.teacherId = teacherId;
@@ -110,6 +155,11 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     }
 
     private Iterator<Row> scoreNextBatch() {
+      if (failAfterFirstBatch && scoredOne) {
+        throw new IllegalStateException(
+            "injected failure of partition " + TaskContext.getPartitionId() + ", first attempt");
+      }
+      scoredOne = true;
       batch.clear();
       int size = features.size();
       while (batch.size() < batchSize && input.hasNext()) {
