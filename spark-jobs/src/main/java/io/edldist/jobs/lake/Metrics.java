@@ -1,5 +1,6 @@
 package io.edldist.jobs.lake;
 
+import io.edldist.jobs.cluster.ExecutorTimeline;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +43,18 @@ public final class Metrics {
     add(name, value, 0);
   }
 
+  /** Appends the points and, with them, the executor counts recorded since the last flush. */
   public synchronized void flush(Lake lake) {
+    for (ExecutorTimeline.Point p : ExecutorTimeline.drain()) {
+      rows.add(
+          RowFactory.create(
+              runId,
+              ExecutorTimeline.STAGE,
+              p.appId(),
+              (double) p.executors(),
+              p.epochMillis(),
+              new Timestamp(p.epochMillis())));
+    }
     if (rows.isEmpty()) {
       return;
     }

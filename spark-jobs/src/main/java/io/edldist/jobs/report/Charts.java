@@ -104,6 +104,13 @@ public final class Charts {
     }
   }
 
+  /** A named x interval shaded behind the lines, e.g. when a stage ran. */
+  public record Span(String name, double from, double to) {
+    public Span {
+      Objects.requireNonNull(name, "name");
+    }
+  }
+
   /**
    * Draws one polyline per series, in the order of its points, with a legend, and writes the chart
    * to {@code png}, creating its parent folders.
@@ -112,6 +119,13 @@ public final class Charts {
    */
   public static void lineChart(
       String title, String xLabel, String yLabel, List<Series> series, Path png)
+      throws IOException {
+    lineChart(title, xLabel, yLabel, series, List.of(), png);
+  }
+
+  /** A line chart with {@code spans} shaded and labelled behind the series. */
+  public static void lineChart(
+      String title, String xLabel, String yLabel, List<Series> series, List<Span> spans, Path png)
       throws IOException {
     Objects.requireNonNull(series, "series");
     Objects.requireNonNull(png, "png");
@@ -129,6 +143,10 @@ public final class Charts {
         }
       }
     }
+    for (Span span : spans) {
+      xs.add(span.from());
+      xs.add(span.to());
+    }
     Axis xAxis = Axis.linear(xs, LINE_X_PAD_FRACTION);
     Axis yAxis = Axis.linear(ys, PAD_FRACTION);
 
@@ -136,6 +154,7 @@ public final class Charts {
     Graphics2D g = image.createGraphics();
     try {
       Frame frame = drawFrame(g, title, xLabel, yLabel, xAxis, yAxis);
+      drawSpans(g, frame, spans);
       List<double[]> pixelRuns = new ArrayList<>();
       Shape oldClip = g.getClip();
       Rectangle2D plot = frame.plot();
@@ -392,6 +411,26 @@ public final class Charts {
   }
 
   /** Draws one series and returns its finite stretches as pixel polylines {x0, y0, x1, y1, …}. */
+  private static void drawSpans(Graphics2D g, Frame frame, List<Span> spans) {
+    Rectangle2D plot = frame.plot();
+    g.setFont(TICK_FONT);
+    FontMetrics fm = g.getFontMetrics();
+    for (int i = 0; i < spans.size(); i++) {
+      Span span = spans.get(i);
+      double x0 = Math.max(plot.getX(), frame.px(span.from()));
+      double x1 = Math.min(plot.getMaxX(), frame.px(span.to()));
+      g.setColor(i % 2 == 0 ? new Color(0xEEF3FA) : new Color(0xF6F0E6));
+      g.fill(new Rectangle2D.Double(x0, plot.getY(), Math.max(1, x1 - x0), plot.getHeight()));
+      String text = ellipsize(span.name(), fm, (int) Math.max(fm.stringWidth("…"), x1 - x0 - 4));
+      g.setColor(TICK_TEXT);
+      int row = i % 2;
+      g.drawString(
+          text,
+          (float) (x0 + 3),
+          (float) (plot.getY() + fm.getAscent() + 2 + row * fm.getHeight()));
+    }
+  }
+
   private static List<double[]> drawSeries(Graphics2D g, Frame frame, Series s, int index) {
     Color colour = PALETTE[index % PALETTE.length];
     Stroke stroke = lineStroke(index);

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.edldist.jobs.cluster.ExecutorTimeline;
 import io.edldist.jobs.evaluate.EvaluateStage.ModelScore;
 import io.edldist.jobs.lake.Lake;
 import java.io.IOException;
@@ -22,12 +23,17 @@ import org.apache.spark.sql.Row;
 /**
  * The run report under {@code <lake>/reports/<run>/}: {@code summary.json} (stable keys that
  * automated checks read: {@code teacher.test_accuracy}, {@code student_kd.agreement}, {@code
- * timings_s.<stage>} ...), {@code report.md} for people, and two charts: accuracy against model
- * size, and the training loss curves read back from the {@code metrics} table.
+ * timings_s.<stage>} ...), {@code report.md} for people, and charts: accuracy against model size,
+ * the training loss curves read back from the {@code metrics} table, and on a cluster the executors
+ * held over time.
  */
 public final class Report {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** The executor timeline chart's file name in a report folder. */
+  public static final String TIMELINE_PNG = "executor_timeline.png";
+
   private final Lake lake;
   private final String runId;
 
@@ -77,6 +83,7 @@ public final class Report {
       if (!curves.isEmpty()) {
         Charts.lineChart("Training loss", "step", "loss", curves, tmp.resolve("training_loss.png"));
       }
+      executorTimeline(lake, runId, tmp.resolve(TIMELINE_PNG));
       try (var files = Files.list(tmp)) {
         for (Path f : files.toList()) {
           lake.writeBytes(folder() + "/" + f.getFileName(), Files.readAllBytes(f));
@@ -155,7 +162,84 @@ public final class Report {
     }
     md.append("![accuracy against size](accuracy_vs_size.png)\n\n");
     md.append("![training loss](training_loss.png)\n");
+    if (hasExecutorTimeline(lake, runId)) {
+      md.append("\n![executors over time](").append(TIMELINE_PNG).append(")\n");
+    }
     return md.toString();
+  }
+
+  /**
+   * Draws the executors each application held over the run (from the {@code executors} points in
+   * {@code metrics}) as step lines, one per application, with the span of every stage that recorded
+   * its {@code seconds} shaded behind it. Does nothing when the run has no executor points (local
+   * mode).
+   *
+   * @param runId the run, or null for every run in the lake
+   * @return whether a chart was written
+   */
+  public static boolean executorTimeline(Lake lake, String runId, Path png) throws IOException {
+    if (!hasExecutorTimeline(lake, runId)) {
+      return false;
+    }
+    Dataset<Row> run = runMetrics(lake, runId);
+    List<Row> points =
+        run.where(col("stage").equalTo(ExecutorTimeline.STAGE))
+            .select("name", "step", "value")
+            .orderBy("step")
+            .collectAsList();
+    long t0 = points.get(0).getLong(1);
+    List<Row> stages =
+        run.where(col("name").equalTo("seconds"))
+            .select(col("stage"), col("value"), col("ts").cast("double"))
+            .orderBy("ts")
+            .collectAsList();
+    List<Charts.Span> spans = new ArrayList<>();
+    for (Row r : stages) {
+      double end = r.getDouble(2) - t0 / 1000.0;
+      spans.add(new Charts.Span(r.getString(0), end - r.getDouble(1), end));
+    }
+    Map<String, List<Row>> byApp = new TreeMap<>();
+    for (Row p : points) {
+      byApp.computeIfAbsent(p.getString(0), k -> new ArrayList<>()).add(p);
+    }
+    List<Charts.Series> series = new ArrayList<>();
+    for (var app : byApp.entrySet()) {
+      series.add(steps(app.getKey(), app.getValue(), t0));
+    }
+    Charts.lineChart(
+        "Executors held by each application",
+        "seconds since start",
+        "executors",
+        series,
+        spans,
+        png);
+    return true;
+  }
+
+  /** An application's executor counts as a step line, from its first to its last point. */
+  private static Charts.Series steps(String app, List<Row> points, long t0) {
+    double[] x = new double[2 * points.size()];
+    double[] y = new double[x.length];
+    double count = 0;
+    for (int i = 0; i < points.size(); i++) {
+      double t = (points.get(i).getLong(1) - t0) / 1000.0;
+      x[2 * i] = t;
+      y[2 * i] = count;
+      count = points.get(i).getDouble(2);
+      x[2 * i + 1] = t;
+      y[2 * i + 1] = count;
+    }
+    return new Charts.Series(app, x, y);
+  }
+
+  private static boolean hasExecutorTimeline(Lake lake, String runId) {
+    return lake.hasTable(Lake.METRICS)
+        && !runMetrics(lake, runId).where(col("stage").equalTo(ExecutorTimeline.STAGE)).isEmpty();
+  }
+
+  private static Dataset<Row> runMetrics(Lake lake, String runId) {
+    Dataset<Row> all = lake.read(Lake.METRICS);
+    return runId == null ? all : all.where(col("run_id").equalTo(runId));
   }
 
   /** The summary as a Markdown table; the CLI prints the same table. */
