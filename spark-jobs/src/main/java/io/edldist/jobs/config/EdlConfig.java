@@ -178,6 +178,17 @@ public final class EdlConfig {
   public static final Key<Integer> BENCH_EPOCHS =
       positive("bench.epochs", "2", "Epochs per training benchmark run.");
 
+  public static final Key<Integer> CHAOS_TRAIN_ROWS =
+      positive("chaos.train-rows", "6000", "Train samples the chaos scenarios run on.");
+  public static final Key<Integer> CHAOS_TEST_ROWS =
+      positive("chaos.test-rows", "1000", "Test samples the chaos scenarios run on.");
+  public static final Key<String> CHAOS_FAIL_PARTITIONS =
+      string(
+          "chaos.fail-partitions",
+          "",
+          "Test only: infer partitions whose first attempt fails after one batch, e.g. 0,3"
+              + " (empty: off).");
+
   private final Map<String, String> values;
 
   private EdlConfig(Map<String, String> values) {
@@ -218,6 +229,11 @@ public final class EdlConfig {
 
   public String raw(Key<?> key) {
     return values.getOrDefault(key.name(), key.defaultValue());
+  }
+
+  /** Every setting given in the file or on the command line (not the defaults). */
+  public Map<String, String> explicitSettings() {
+    return new TreeMap<>(values);
   }
 
   /** The {@code spark.*} settings given in the file or on the command line. */
