@@ -12,6 +12,48 @@ final class BenchMarkdown {
   static String render(Map<String, Object> r, Path json) {
     Map<String, Object> rates = (Map<String, Object>) r.get("samples_per_s");
     Map<String, Object> e2e = (Map<String, Object>) r.get("end_to_end");
+    return local(r, rates, e2e, json) + cluster(r);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String cluster(Map<String, Object> r) {
+    Map<String, Object> rates = (Map<String, Object>) r.get("cluster_infer_samples_per_s");
+    Map<String, Object> memory = (Map<String, Object>) r.get("executor_memory");
+    return String.format(
+        Locale.ROOT,
+        """
+
+        ## On a standalone cluster
+
+        A Spark standalone cluster started on the same machine (Master, one Worker with four cores,
+        executors as JVMs of their own, static allocation, %s-row infer of the whole table into a
+        scratch table, 8 partitions). One application per configuration, each warmed up once.
+
+        | ratio | value | goal | what it compares |
+        |---|---:|---:|---|
+        | `infer_scaling_2x` | %.2f | >= 1.7 | infer throughput with two one-core executors / with one: %.0f vs %.0f samples/s |
+
+        | executor JVM | peak RSS | teacher loads in the JVM |
+        |---|---:|---:|
+        | 1 task slot (`spark.executor.cores=1`) | %.0f MB | %s |
+        | 4 concurrent tasks (`spark.executor.cores=4`) | %.0f MB | %s |
+
+        Executor heap %s in both; the rest of the resident set is libtorch's native memory and
+        the JVM. The teacher is loaded once per executor JVM, never once per task.
+        """,
+        r.get("infer_rows"),
+        (Double) r.get("infer_scaling_2x"),
+        (Double) rates.get("two_executors"),
+        (Double) rates.get("one_executor"),
+        (Double) memory.get("executor_peak_rss_mb_1_task"),
+        memory.get("teacher_loads_per_executor_1_task"),
+        (Double) memory.get("executor_peak_rss_mb_4_tasks"),
+        memory.get("teacher_loads_per_executor_4_tasks"),
+        memory.get("executor_heap"));
+  }
+
+  private static String local(
+      Map<String, Object> r, Map<String, Object> rates, Map<String, Object> e2e, Path json) {
     return String.format(
         Locale.ROOT,
         """

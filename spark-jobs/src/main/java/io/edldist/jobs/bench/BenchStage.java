@@ -54,6 +54,9 @@ import org.apache.spark.sql.Row;
  *       same student, rows, batch size and epochs.
  *   <li>{@code end_to_end_speedup}: for 10 epochs over the train split, online distillation against
  *       infer once plus 10 offline epochs, from the measured rates.
+ *   <li>{@code infer_scaling_2x} and executor memory with 1 and 4 concurrent tasks, on a standalone
+ *       cluster started on this machine ({@link ClusterBench}); this part runs last because it
+ *       stops the local session.
  * </ul>
  */
 public final class BenchStage {
@@ -191,6 +194,7 @@ public final class BenchStage {
     e2e.put("online_s", onlineSeconds);
     e2e.put("infer_plus_offline_s", offlineSeconds);
     out.put("end_to_end", e2e);
+    out.putAll(new ClusterBench(lake.root(), config, runId).execute(lake));
 
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Files.createDirectories(outDir.resolve("results"));
