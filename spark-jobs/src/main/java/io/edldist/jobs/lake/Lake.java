@@ -62,8 +62,14 @@ public final class Lake {
     return root + "/" + relative;
   }
 
+  /**
+   * Whether the table has at least one commit. Listed from storage rather than asked of Delta:
+   * Delta caches a path's log per session, so a table another process created after this session
+   * first looked would stay invisible, and infer would score every sample again.
+   */
   public boolean hasTable(String table) {
-    return exists(table + "/_delta_log") && DeltaTable.isDeltaTable(spark, path(table));
+    return list(table + "/_delta_log").stream()
+        .anyMatch(f -> f.matches("\\d{20}\\.(json|checkpoint\\..*)"));
   }
 
   /** Reads a table; a missing one is a user error that names the command that makes it. */
