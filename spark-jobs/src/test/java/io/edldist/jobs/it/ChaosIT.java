@@ -2,6 +2,7 @@ package io.edldist.jobs.it;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.edldist.jobs.chaos.ChaosStage;
 import io.edldist.jobs.cluster.ExecutorTimeline;
@@ -34,6 +35,9 @@ class ChaosIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
+    assumeThat(Files.isDirectory(SparkTestBase.FASHION_MNIST))
+        .as("needs dataset-fashion-mnist")
+        .isTrue();
     work = Files.createTempDirectory("edl-dist-chaos-it");
     chaos =
         new ChaosStage(
@@ -48,7 +52,9 @@ class ChaosIT {
     if (chaos != null) {
       chaos.close();
     }
-    LocalFiles.deleteTree(work);
+    if (work != null) {
+      LocalFiles.deleteTree(work);
+    }
   }
 
   @Test
