@@ -229,7 +229,7 @@ public final class EdlConfig {
           "blockwise.finetune-learning-rate", "0.001", "Blockwise: fine-tuning learning rate.");
   public static final Key<Integer> BLOCKWISE_BENCH_ROWS =
       positive(
-          "blockwise.bench-rows", "384", "Blockwise bench: rows per block in the speedup timing.");
+          "blockwise.bench-rows", "1024", "Blockwise bench: rows per block in the speedup timing.");
   public static final Key<String> BLOCKWISE_BENCH =
       oneOf(
           "blockwise.bench",
