@@ -21,7 +21,10 @@ import io.edldist.udfs.model.BlockwiseModels;
 import io.edldist.udfs.model.BlockwiseModels.ConvBlock;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -99,10 +102,9 @@ public final class BlockwiseStage {
     long t = System.nanoTime();
     EdlConfig teacherConfig = teacherConfig(config);
     new IngestStage(lake, config).execute();
+    rejectTorchScript(teacherConfig);
     ModelBundle teacher =
-        config.get(EdlConfig.TEACHER_PATH).isEmpty()
-            ? new TrainTeacherStage(lake, teacherConfig, runId).reuse(true).execute().teacher()
-            : InferStage.teacher(lake, teacherConfig);
+        new TrainTeacherStage(lake, teacherConfig, runId).reuse(true).execute().teacher();
     List<ConvBlock> selected = selectedBlocks(BlockwiseModels.replaceableBlocks(teacher.meta()));
     t = lap(timings, "teacher", t);
     System.err.println("blockwise: teacher " + teacher.meta().id());
@@ -187,6 +189,30 @@ public final class BlockwiseStage {
     timings.forEach((k, v) -> metrics.add("seconds." + k, v));
     metrics.flush(lake);
     return result;
+  }
+
+  /**
+   * A TorchScript teacher (teacher.path) has no blocks to replace: fail before it is imported into
+   * the store, so nothing is written.
+   */
+  private void rejectTorchScript(EdlConfig teacherConfig) {
+    String path = teacherConfig.get(EdlConfig.TEACHER_PATH);
+    if (path.isEmpty()) {
+      return;
+    }
+    byte[] pt;
+    try {
+      pt = Files.readAllBytes(Path.of(path));
+    } catch (IOException e) {
+      throw EdlException.cannot("read teacher " + path, e, "Check teacher.path");
+    }
+    BlockwiseModels.replaceableBlocks(
+        ModelBundle.ofTorchScript(
+                teacherConfig.get(EdlConfig.TEACHER_NAME),
+                pt,
+                IngestStage.features(lake).shape(),
+                IngestStage.classes(lake))
+            .meta());
   }
 
   /** Trains the selected blocks the store does not hold yet; returns all selected blocks. */

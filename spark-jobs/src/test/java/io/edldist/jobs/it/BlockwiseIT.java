@@ -30,6 +30,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BlockwiseIT extends SparkTestBase {
+  private static final String TORCHSCRIPT =
+      "src/test/resources/teachers/torchscript-cnn/teacher.pt";
   private static Map<String, String> settings;
 
   @BeforeAll
@@ -94,19 +96,29 @@ class BlockwiseIT extends SparkTestBase {
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     int code;
     int badBlock;
+    int torchScript;
     try {
       code = cli("--set", "blockwise.teacher-name=plain-cnn", "--set", "run.id=bw-bad");
       badBlock = cli("--set", "blockwise.blocks=2,9", "--set", "run.id=bw-bad");
+      torchScript = cli("--set", "teacher.path=" + TORCHSCRIPT, "--set", "run.id=bw-bad");
     } finally {
       System.setErr(oldErr);
     }
     String[] lines = err.toString(StandardCharsets.UTF_8).strip().split("\n");
     assertThat(code).isEqualTo(2);
     assertThat(badBlock).isEqualTo(2);
+    assertThat(torchScript).isEqualTo(2);
     assertThat(String.join("\n", lines))
         .contains("edl-dist: Cannot replace the blocks of teacher plain-cnn@")
         .contains("block 'conv1' is a bare 3x3 convolution")
-        .contains("Invalid blockwise.blocks '2,9': block 9 does not exist");
+        .contains("Invalid blockwise.blocks '2,9': block 9 does not exist")
+        .contains("Cannot replace the blocks of teacher teacher-vgg@")
+        .contains("it is a TorchScript module");
+    assertThat(lines[lines.length - 1]).startsWith("edl-dist: Cannot replace the blocks");
+    assertThat(lakeDir.resolve("models/teacher-vgg/LATEST")).content().isNotEmpty();
+    assertThat(
+            new io.edldist.jobs.lake.ModelStore(lake()).latest("teacher-vgg").get().meta().arch())
+        .isEqualTo("vgg");
     assertThat(lakeDir.resolve("reports/bw-bad")).doesNotExist();
   }
 
