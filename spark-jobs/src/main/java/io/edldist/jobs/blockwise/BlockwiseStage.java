@@ -270,6 +270,10 @@ public final class BlockwiseStage {
         lake.readPinned(Lake.SOFT_LABELS)
             .where(
                 col("teacher_id").equalTo(teacher.meta().id()).and(col("split").equalTo("train")));
+    int rows = config.get(EdlConfig.BLOCKWISE_FINETUNE_ROWS);
+    if (rows > 0) {
+      soft = soft.orderBy("id").limit(rows);
+    }
     long seed = config.get(EdlConfig.SEED);
     TrainingData data = TrainingData.inMemory(soft, features, teacher.meta().classes(), true, seed);
     Trainer.Settings settings =
@@ -343,6 +347,7 @@ public final class BlockwiseStage {
             EdlConfig.BLOCKWISE_SCHEDULE,
             EdlConfig.BLOCKWISE_MAX_DROP,
             EdlConfig.BLOCKWISE_FINETUNE_EPOCHS,
+            EdlConfig.BLOCKWISE_FINETUNE_ROWS,
             EdlConfig.BLOCKWISE_FINETUNE_LEARNING_RATE,
             EdlConfig.TRAIN_BATCH_SIZE,
             EdlConfig.TRAIN_TEMPERATURE,

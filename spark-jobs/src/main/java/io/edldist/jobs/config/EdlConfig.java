@@ -224,6 +224,11 @@ public final class EdlConfig {
   public static final Key<Integer> BLOCKWISE_FINETUNE_EPOCHS =
       positiveOrZero(
           "blockwise.finetune-epochs", "3", "Blockwise: end-to-end distillation epochs (0: none).");
+  public static final Key<Integer> BLOCKWISE_FINETUNE_ROWS =
+      positiveOrZero(
+          "blockwise.finetune-rows",
+          "0",
+          "Blockwise: fine-tune on the first N train rows of soft_labels (0: all).");
   public static final Key<Double> BLOCKWISE_FINETUNE_LEARNING_RATE =
       positiveDouble(
           "blockwise.finetune-learning-rate", "0.001", "Blockwise: fine-tuning learning rate.");
