@@ -187,14 +187,14 @@ public final class EdlConfig {
           s -> s.equals("all") || s.matches("\\d+(,\\d+)*"),
           "all or a comma-separated list of block numbers");
   public static final Key<Integer> BLOCKWISE_ROWS =
-      positive("blockwise.rows", "8000", "Blockwise: train rows each student block learns from.");
+      positive("blockwise.rows", "20000", "Blockwise: train rows each student block learns from.");
   public static final Key<Integer> BLOCKWISE_EPOCHS =
-      positive("blockwise.epochs", "2", "Blockwise: epochs per student block.");
+      positive("blockwise.epochs", "4", "Blockwise: epochs per student block.");
   public static final Key<Integer> BLOCKWISE_BATCH_SIZE =
       positive("blockwise.batch-size", "64", "Blockwise: batch size of block training.");
   public static final Key<Double> BLOCKWISE_LEARNING_RATE =
       positiveDouble(
-          "blockwise.learning-rate", "0.002", "Blockwise: Adam learning rate of blocks.");
+          "blockwise.learning-rate", "0.003", "Blockwise: Adam learning rate of blocks.");
   public static final Key<String> BLOCKWISE_SCHEDULE =
       oneOf(
           "blockwise.schedule",
@@ -210,7 +210,7 @@ public final class EdlConfig {
   public static final Key<Double> BLOCKWISE_MAX_DROP =
       key(
           "blockwise.max-drop",
-          "0.03",
+          "0.15",
           "Blockwise: keep a trained block only if swapping it in alone costs at most this much"
               + " validation accuracy (0..1).",
           Double::parseDouble,
