@@ -1,5 +1,6 @@
 package io.edldist.jobs.bench;
 
+import io.edldist.jobs.blockwise.BlockwiseBench;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -55,8 +56,8 @@ final class BenchMarkdown {
   private static String local(
       Map<String, Object> r, Map<String, Object> rates, Map<String, Object> e2e, Path json) {
     return String.format(
-        Locale.ROOT,
-        """
+            Locale.ROOT,
+            """
         # Benchmarks
 
         Produced by `bin/edl-dist bench` on %s (%s cores, %s Spark task slots); raw result:
@@ -79,27 +80,28 @@ final class BenchMarkdown {
         Teacher: `%s`. Reproduce with `bin/edl-dist bench` (settings: `bench.repeats`,
         `bench.rows`, `bench.epochs`, `infer.batch-size`, `train.batch-size`).
         """,
-        r.get("timestamp"),
-        r.get("cores"),
-        r.get("spark_task_slots"),
-        json,
-        r.get("repeats"),
-        (Double) r.get("infer_efficiency"),
-        r.get("infer_rows"),
-        r.get("infer_batch_size"),
-        (Double) r.get("offline_kd_speedup"),
-        r.get("train_rows"),
-        r.get("train_epochs"),
-        r.get("train_batch_size"),
-        r.get("student"),
-        (Double) r.get("end_to_end_speedup"),
-        e2e.get("epochs"),
-        (Double) e2e.get("online_s"),
-        (Double) e2e.get("infer_plus_offline_s"),
-        (Double) rates.get("spark_infer"),
-        (Double) rates.get("bare_djl_infer"),
-        (Double) rates.get("offline_kd_train"),
-        (Double) rates.get("online_kd_train"),
-        r.get("teacher"));
+            r.get("timestamp"),
+            r.get("cores"),
+            r.get("spark_task_slots"),
+            json,
+            r.get("repeats"),
+            (Double) r.get("infer_efficiency"),
+            r.get("infer_rows"),
+            r.get("infer_batch_size"),
+            (Double) r.get("offline_kd_speedup"),
+            r.get("train_rows"),
+            r.get("train_epochs"),
+            r.get("train_batch_size"),
+            r.get("student"),
+            (Double) r.get("end_to_end_speedup"),
+            e2e.get("epochs"),
+            (Double) e2e.get("online_s"),
+            (Double) e2e.get("infer_plus_offline_s"),
+            (Double) rates.get("spark_infer"),
+            (Double) rates.get("bare_djl_infer"),
+            (Double) rates.get("offline_kd_train"),
+            (Double) rates.get("online_kd_train"),
+            r.get("teacher"))
+        + BlockwiseBench.markdown(r);
   }
 }

@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.translate.TranslateException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.edldist.jobs.blockwise.BlockwiseBench;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.ingest.IngestStage;
@@ -54,6 +55,7 @@ import org.apache.spark.sql.Row;
  *       same student, rows, batch size and epochs.
  *   <li>{@code end_to_end_speedup}: for 10 epochs over the train split, online distillation against
  *       infer once plus 10 offline epochs, from the measured rates.
+ *   <li>{@code blockwise_speedup_2_*}: see {@link BlockwiseBench} ({@code blockwise.bench}).
  *   <li>{@code infer_scaling_2x} and executor memory with 1 and 4 concurrent tasks, on a standalone
  *       cluster started on this machine ({@link ClusterBench}); this part runs last because it
  *       stops the local session.
@@ -85,6 +87,14 @@ public final class BenchStage {
 
   public Map<String, Object> execute() throws IOException {
     new IngestStage(lake, config).execute();
+    String blockwise = config.get(EdlConfig.BLOCKWISE_BENCH);
+    if (blockwise.equals("only")) {
+      Map<String, Object> out =
+          new BlockwiseBench(lake, config).measure(config.get(EdlConfig.BENCH_REPEATS), WARMUP);
+      writeJson(out);
+      System.out.print(BlockwiseBench.markdown(out));
+      return out;
+    }
     ModelBundle teacher =
         new TrainTeacherStage(lake, config, runId).reuse(true).execute().teacher();
     new InferStage(lake, config, runId).execute();
@@ -194,18 +204,26 @@ public final class BenchStage {
     e2e.put("online_s", onlineSeconds);
     e2e.put("infer_plus_offline_s", offlineSeconds);
     out.put("end_to_end", e2e);
+    if (blockwise.equals("on")) {
+      out.putAll(new BlockwiseBench(lake, config).measure(repeats, WARMUP));
+    }
     out.putAll(new ClusterBench(lake.root(), config, runId).execute(lake));
 
+    Path json = writeJson(out);
+    Files.writeString(markdown, BenchMarkdown.render(out, json));
+    System.out.println("bench: wrote " + json + " and " + markdown);
+    return out;
+  }
+
+  private Path writeJson(Map<String, Object> out) throws IOException {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Files.createDirectories(outDir.resolve("results"));
     Path json = outDir.resolve("results").resolve(stamp + ".json");
     String text =
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
     Files.writeString(json, text + "\n");
-    Files.writeString(markdown, BenchMarkdown.render(out, json));
     System.out.println(text);
-    System.out.println("bench: wrote " + json + " and " + markdown);
-    return out;
+    return json;
   }
 
   private static float[][] collectFeatures(Dataset<Row> samples, Features features) {

@@ -36,6 +36,7 @@ import picocli.CommandLine.ScopeType;
       TrainCommand.class,
       EvaluateCommand.class,
       QuickstartCommand.class,
+      BlockwiseCommand.class,
       BenchCommand.class,
       SqlCommand.class,
       ClusterCommand.class,

@@ -105,7 +105,7 @@ public final class EdlConfig {
           "",
           "A TorchScript teacher file (.pt) to import and use instead of a trained one.");
   public static final Key<String> TEACHER_ARCH =
-      oneOf("teacher.arch", "cnn", "Teacher architecture.", "cnn", "small-cnn", "mlp");
+      oneOf("teacher.arch", "cnn", "Teacher architecture.", "cnn", "small-cnn", "mlp", "vgg");
   public static final Key<Integer> TEACHER_HIDDEN =
       positive("teacher.hidden", "256", "Hidden width when teacher.arch=mlp.");
   public static final Key<Integer> TEACHER_EPOCHS =
@@ -170,6 +170,80 @@ public final class EdlConfig {
           "Load the training table into memory when it fits this budget; else stream it.");
   public static final Key<Integer> TRAIN_LOG_EVERY =
       positive("train.log-every", "50", "Record the loss in the metrics table every N steps.");
+
+  public static final Key<String> BLOCKWISE_TEACHER_NAME =
+      string(
+          "blockwise.teacher-name",
+          "teacher-vgg",
+          "Blockwise: the teacher in the model store; trained (teacher.arch=vgg) when absent.");
+  public static final Key<Integer> BLOCKWISE_TEACHER_EPOCHS =
+      positive("blockwise.teacher-epochs", "4", "Blockwise: epochs when training the VGG teacher.");
+  public static final Key<String> BLOCKWISE_BLOCKS =
+      key(
+          "blockwise.blocks",
+          "all",
+          "Blockwise: teacher blocks to replace: all, or block numbers such as 2,3,5.",
+          s -> s,
+          s -> s.equals("all") || s.matches("\\d+(,\\d+)*"),
+          "all or a comma-separated list of block numbers");
+  public static final Key<Integer> BLOCKWISE_ROWS =
+      positive("blockwise.rows", "20000", "Blockwise: train rows each student block learns from.");
+  public static final Key<Integer> BLOCKWISE_EPOCHS =
+      positive("blockwise.epochs", "4", "Blockwise: epochs per student block.");
+  public static final Key<Integer> BLOCKWISE_BATCH_SIZE =
+      positive("blockwise.batch-size", "64", "Blockwise: batch size of block training.");
+  public static final Key<Double> BLOCKWISE_LEARNING_RATE =
+      positiveDouble(
+          "blockwise.learning-rate", "0.003", "Blockwise: Adam learning rate of blocks.");
+  public static final Key<String> BLOCKWISE_SCHEDULE =
+      oneOf(
+          "blockwise.schedule",
+          "lpt",
+          "Blockwise: assignment of blocks to slots: lpt (by profiled cost) or round-robin.",
+          "lpt",
+          "round-robin");
+  public static final Key<Integer> BLOCKWISE_SLOTS =
+      positiveOrZero(
+          "blockwise.slots", "0", "Blockwise: executor slots to use (0: Spark's parallelism).");
+  public static final Key<Integer> BLOCKWISE_PROFILE_BATCHES =
+      positive("blockwise.profile-batches", "4", "Blockwise: timed batches per block to profile.");
+  public static final Key<Double> BLOCKWISE_MAX_DROP =
+      key(
+          "blockwise.max-drop",
+          "0.15",
+          "Blockwise: keep a trained block only if swapping it in alone costs at most this much"
+              + " validation accuracy (0..1).",
+          Double::parseDouble,
+          v -> v >= 0 && v <= 1,
+          "a number from 0 to 1");
+  public static final Key<Integer> BLOCKWISE_VALIDATION_ROWS =
+      positive(
+          "blockwise.validation-rows",
+          "2000",
+          "Blockwise: last train rows (by id) used to check each swapped block.");
+  public static final Key<Integer> BLOCKWISE_FINETUNE_EPOCHS =
+      positiveOrZero(
+          "blockwise.finetune-epochs", "3", "Blockwise: end-to-end distillation epochs (0: none).");
+  public static final Key<Integer> BLOCKWISE_FINETUNE_ROWS =
+      positiveOrZero(
+          "blockwise.finetune-rows",
+          "0",
+          "Blockwise: fine-tune on the first N train rows of soft_labels (0: all).");
+  public static final Key<Double> BLOCKWISE_FINETUNE_LEARNING_RATE =
+      positiveDouble(
+          "blockwise.finetune-learning-rate", "0.001", "Blockwise: fine-tuning learning rate.");
+  public static final Key<Integer> BLOCKWISE_BENCH_ROWS =
+      positive(
+          "blockwise.bench-rows", "1024", "Blockwise bench: rows per block in the speedup timing.");
+  public static final Key<String> BLOCKWISE_BENCH =
+      oneOf(
+          "blockwise.bench",
+          "on",
+          "Blockwise bench: on (after the other benchmarks), only (just it; BENCHMARKS.md is left"
+              + " as is and its section printed), off.",
+          "on",
+          "only",
+          "off");
 
   public static final Key<Integer> BENCH_REPEATS =
       positive("bench.repeats", "3", "Runs per measurement; the median is reported.");

@@ -20,11 +20,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Evaluates the teacher, the KD student and the baseline student on the test split: accuracy,
- * agreement with the teacher, parameters, size on disk, latency per sample at batch 1 and 256. The
- * teacher's predictions come from its stored logits in {@code soft_labels}; the students run on the
- * driver. Writes the {@code metrics} table and the report (summary.json, report.md, PNG charts)
- * under {@code reports/<run>/}.
+ * Evaluates the teacher, the KD student and the baseline student (and the blockwise student when
+ * the store holds one; its agreement is with this teacher, not its own VGG teacher) on the test
+ * split: accuracy, agreement with the teacher, parameters, size on disk, latency per sample at
+ * batch 1 and 256. The teacher's predictions come from its stored logits in {@code soft_labels};
+ * the students run on the driver. Writes the {@code metrics} table and the report (summary.json,
+ * report.md, PNG charts) under {@code reports/<run>/}.
  */
 public final class EvaluateStage {
   /** One evaluated model. */
@@ -79,7 +80,7 @@ public final class EvaluateStage {
     scores.add(
         score(
             "teacher", teacher, teacherModel, test, test.accuracy(teacherPredictions), 1.0, store));
-    for (String mode : List.of("kd", "baseline")) {
+    for (String mode : List.of("kd", "baseline", "blockwise")) {
       var student = store.latest(TrainStage.studentName(mode));
       if (student.isEmpty()) {
         continue;

@@ -15,6 +15,7 @@ import ai.djl.util.Pair;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.kd.DistillationLoss;
+import io.edldist.udfs.train.Adam;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -120,8 +121,7 @@ public final class Trainer {
   public Result fit(TrainingData data, boolean resume) {
     JniUtils.setNumThreads(Runtime.getRuntime().availableProcessors());
     Block block = model.getBlock();
-    List<Pair<String, Parameter>> params = block.getParameters().stream().toList();
-    params.forEach(p -> p.getValue().getArray().setRequiresGradient(true));
+    List<Pair<String, Parameter>> params = Adam.trainable(block);
     Adam adam = new Adam((float) settings.learningRate());
     long stepsPerEpoch = (data.size() + settings.batchSize() - 1) / settings.batchSize();
     long totalSteps = stepsPerEpoch * settings.epochs();
@@ -260,7 +260,7 @@ public final class Trainer {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(saved.params()))) {
       block.loadParameters(model.getNDManager(), in);
       adam.load(saved.optimizer(), model.getNDManager());
-      block.getParameters().forEach(p -> p.getValue().getArray().setRequiresGradient(true));
+      Adam.trainable(block);
       System.err.println(
           settings.label()
               + ": resumed from checkpoint at step "

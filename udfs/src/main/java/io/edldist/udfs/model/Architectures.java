@@ -19,15 +19,19 @@ import java.util.List;
  *   <li>{@code cnn}: conv3x3(32)-pool-conv3x3(64)-pool-dense(128)-dense(C), the default teacher.
  *   <li>{@code small-cnn}: conv3x3(8)-pool-conv3x3(16)-pool-dense(C), a convolutional student.
  *   <li>{@code mlp}: flatten-dense(hidden)-dense(C), the default student.
+ *   <li>{@code vgg} and its blockwise students: see {@link BlockwiseModels}.
  * </ul>
  */
 public final class Architectures {
-  public static final List<String> NAMES = List.of("cnn", "small-cnn", "mlp");
+  public static final List<String> NAMES = List.of("cnn", "small-cnn", "mlp", "vgg");
 
   private Architectures() {}
 
   /** Builds an uninitialised block; the caller initialises it or loads weights into it. */
   public static Block build(String arch, int hidden, int[] inputShape, int classes) {
+    if (BlockwiseModels.isBlockwise(arch)) {
+      return BlockwiseModels.build(arch, hidden, inputShape, classes);
+    }
     return switch (arch) {
       case "cnn" -> cnn(inputShape, classes, 32, 64, 128);
       case "small-cnn" -> cnn(inputShape, classes, 8, 16, 0);

@@ -1,8 +1,9 @@
-package io.edldist.jobs.train;
+package io.edldist.udfs.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.io.ByteArrayInputStream;
@@ -20,7 +21,7 @@ import java.util.Map;
  * private. The update itself is DJL's fused engine kernel (the same call DJL's Adam makes), which
  * also clears the gradient.
  */
-final class Adam {
+public final class Adam {
   private static final float BETA1 = 0.9f;
   private static final float BETA2 = 0.999f;
   private static final float EPSILON = 1e-8f;
@@ -30,11 +31,22 @@ final class Adam {
   private final Map<String, NDArray> variances = new LinkedHashMap<>();
   private long steps;
 
-  Adam(float learningRate) {
+  public Adam(float learningRate) {
     this.learningRate = learningRate;
   }
 
-  long steps() {
+  /**
+   * The parameters of the block that take a gradient, marked to record one. Batch-norm running
+   * statistics are parameters too but are updated by the forward pass, not by the optimiser.
+   */
+  public static List<Pair<String, Parameter>> trainable(Block block) {
+    List<Pair<String, Parameter>> params =
+        block.getParameters().stream().filter(p -> p.getValue().requiresGradient()).toList();
+    params.forEach(p -> p.getValue().getArray().setRequiresGradient(true));
+    return params;
+  }
+
+  public long steps() {
     return steps;
   }
 
@@ -42,7 +54,7 @@ final class Adam {
    * One update of every parameter from its gradient, at {@code scale} times the base learning rate
    * (the schedule's factor for this step).
    */
-  void step(List<Pair<String, Parameter>> parameters, double scale) {
+  public void step(List<Pair<String, Parameter>> parameters, double scale) {
     steps++;
     double coef1 = 1.0 - Math.pow(BETA1, steps);
     double coef2 = 1.0 - Math.pow(BETA2, steps);
@@ -72,7 +84,7 @@ final class Adam {
     }
   }
 
-  byte[] save() throws IOException {
+  public byte[] save() throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeLong(steps);
@@ -87,7 +99,7 @@ final class Adam {
     return bytes.toByteArray();
   }
 
-  void load(byte[] saved, NDManager manager) throws IOException {
+  public void load(byte[] saved, NDManager manager) throws IOException {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(saved))) {
       steps = in.readLong();
       int n = in.readInt();
