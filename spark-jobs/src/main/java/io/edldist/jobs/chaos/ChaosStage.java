@@ -165,6 +165,11 @@ public final class ChaosStage implements AutoCloseable {
     return lake;
   }
 
+  /** The settings the chaos driver runs with: the cluster, dynamic allocation, the slice. */
+  public EdlConfig config() {
+    return config;
+  }
+
   /** a. One executor JVM SIGKILLed while infer runs; the job must complete exactly. */
   public Scenario executorKill() {
     return inferWithKill(

@@ -9,6 +9,7 @@ import io.edldist.jobs.cluster.ExecutorTimeline;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.LocalFiles;
+import io.edldist.jobs.train.TrainStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -120,6 +121,12 @@ class ChaosIT {
   @Order(8)
   void poolGrowsWithTheBacklogAndIsReleasedWhileTheStudentTrains() {
     Lake lake = chaos.lake();
+    // long enough that the pool's idle timeouts (5 s) pass while the driver trains
+    new TrainStage(
+            lake,
+            chaos.config().with(Map.of("train.mode", "kd", "train.epochs", "40")),
+            "chaos-elastic")
+        .execute();
     List<Row> points =
         lake.read(Lake.METRICS)
             .where(
@@ -132,7 +139,7 @@ class ChaosIT {
     assertThat(points.stream().mapToDouble(r -> r.getDouble(1)).max().orElse(0)).isEqualTo(2);
     Row train =
         lake.read(Lake.METRICS)
-            .where(col("run_id").equalTo("chaos-train-clean").and(col("name").equalTo("seconds")))
+            .where(col("run_id").equalTo("chaos-elastic").and(col("name").equalTo("seconds")))
             .select(col("ts").cast("double"), col("value"))
             .first();
     double end = train.getDouble(0) * 1000;
