@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import io.edldist.jobs.chaos.ChaosStage;
 import io.edldist.jobs.cluster.ExecutorTimeline;
 import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.LocalFiles;
 import io.edldist.jobs.train.TrainStage;
@@ -121,10 +122,15 @@ class ChaosIT {
   @Order(8)
   void poolGrowsWithTheBacklogAndIsReleasedWhileTheStudentTrains() {
     Lake lake = chaos.lake();
-    // long enough that the pool's idle timeouts (5 s) pass while the driver trains
+    // a backlog of its own: a full infer into a fresh table grows the pool to its maximum
+    new InferStage(lake, chaos.config(), "chaos-elastic").table("elastic_soft_labels").execute();
+    // the student's soft labels (a no-op when the scenarios before have written them)
+    new InferStage(lake, chaos.config(), "chaos-elastic").execute();
+    // 1.2 M samples: about 25 s on two free cores, so the pool's idle timeouts (5 s, 10 s with
+    // cached blocks) pass while the driver trains, however fast the machine
     new TrainStage(
             lake,
-            chaos.config().with(Map.of("train.mode", "kd", "train.epochs", "40")),
+            chaos.config().with(Map.of("train.mode", "kd", "train.epochs", "200")),
             "chaos-elastic")
         .execute();
     List<Row> points =
