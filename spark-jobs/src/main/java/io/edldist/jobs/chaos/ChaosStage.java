@@ -592,6 +592,7 @@ public final class ChaosStage implements AutoCloseable {
     s.put("spark.task.maxFailures", "4");
     s.put("spark.locality.wait", "0s");
     s.put("spark.sql.shuffle.partitions", "4");
+    s.put("spark.sql.sources.parallelPartitionDiscovery.parallelism", "4");
     s.put("spark.databricks.delta.snapshotPartitions", "2");
     s.put("spark.dynamicAllocation.enabled", "true");
     s.put("spark.dynamicAllocation.shuffleTracking.enabled", "true");

@@ -35,6 +35,8 @@ public final class Sessions {
       settings.put("spark.driver.host", "127.0.0.1");
       settings.put("spark.driver.bindAddress", "127.0.0.1");
       settings.put("spark.sql.shuffle.partitions", "8");
+      // Delta's VACUUM lists a table with this many tasks (Spark's default: 10000)
+      settings.put("spark.sql.sources.parallelPartitionDiscovery.parallelism", "8");
       settings.put("spark.databricks.delta.snapshotPartitions", "2");
     } else if (master.startsWith("spark://") && !submitted.contains("spark.master")) {
       // Run directly against a standalone master (e.g. `edl-dist cluster start`): the executors
