@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.col;
 
 import ai.djl.Model;
 import ai.djl.inference.Predictor;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.translate.TranslateException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -24,6 +23,7 @@ import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
 import io.edldist.udfs.model.ModelMeta;
+import io.edldist.udfs.model.TorchThreads;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -259,7 +259,7 @@ public final class BenchStage {
         parts.add(
             pool.submit(
                 () -> {
-                  JniUtils.setNumThreads(threads);
+                  TorchThreads.set(threads);
                   long checksum = 0;
                   try (Predictor<BatchTranslator.Batch, float[]> p =
                       model.newPredictor(new BatchTranslator())) {

@@ -8,13 +8,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.kd.DistillationLoss;
+import io.edldist.udfs.model.TorchThreads;
 import io.edldist.udfs.train.Adam;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -119,7 +119,7 @@ public final class Trainer {
   }
 
   public Result fit(TrainingData data, boolean resume) {
-    JniUtils.setNumThreads(Runtime.getRuntime().availableProcessors());
+    TorchThreads.set(Runtime.getRuntime().availableProcessors());
     Block block = model.getBlock();
     List<Pair<String, Parameter>> params = Adam.trainable(block);
     Adam adam = new Adam((float) settings.learningRate());

@@ -20,6 +20,7 @@ import io.edldist.udfs.model.BlockwiseModels.ConvBlock;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
 import io.edldist.udfs.model.ModelMeta;
+import io.edldist.udfs.model.TorchThreads;
 import io.edldist.udfs.train.Adam;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -100,7 +101,7 @@ public final class BlockTask implements FlatMapFunction<List<Integer>, BlockTask
 
   @Override
   public Iterator<Trained> call(List<Integer> blocks) {
-    JniUtils.setNumThreads(settings.threads());
+    TorchThreads.set(settings.threads());
     ModelBundle bundle = teacher.value();
     Model model = ModelCache.get(bundle);
     List<ConvBlock> all = BlockwiseModels.replaceableBlocks(bundle.meta());

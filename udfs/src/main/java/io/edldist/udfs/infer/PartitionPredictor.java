@@ -3,11 +3,11 @@ package io.edldist.udfs.infer;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.translate.TranslateException;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
+import io.edldist.udfs.model.TorchThreads;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -84,9 +84,10 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     ModelBundle bundle = teacher.value();
     Model model;
     try {
+      // the engine first: a missing native library is then reported as such, not as a bad file
       Engine.getEngine("PyTorch");
       model = ModelCache.get(bundle);
-      JniUtils.setNumThreads(threads);
+      TorchThreads.set(threads);
     } catch (RuntimeException | LinkageError e) {
       throw EdlException.cannot(
           "load teacher "
