@@ -26,9 +26,12 @@ final class BenchMarkdown {
 
         ## On a standalone cluster
 
-        A Spark standalone cluster started on the same machine (Master, one Worker with four cores,
-        executors as JVMs of their own, static allocation, %s-row infer of the whole table into a
-        scratch table, 8 partitions). One application per configuration, each warmed up once.
+        Spark standalone clusters started on the same machine (a Master, Workers and executors as
+        JVMs of their own, static allocation, %s-row infer of the whole table into a scratch table,
+        8 partitions), one application per configuration, each warmed up once. For the scaling
+        figure, two one-core Workers each pinned to its own CPU with their executors (`taskset`),
+        as a container's CPU limit pins an executor on YARN or Kubernetes; the driver, the Master
+        and the Workers share both CPUs. For memory, one four-core Worker.
 
         | ratio | value | goal | what it compares |
         |---|---:|---:|---|

@@ -19,16 +19,20 @@ import java.util.TreeMap;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * The benchmark's cluster part, on a standalone cluster started on this machine (one Worker, four
- * cores, executors as JVMs of their own):
+ * The benchmark's cluster part, on standalone clusters started on this machine (executors are JVMs
+ * of their own):
  *
  * <ul>
  *   <li>{@code infer_scaling_2x}: infer throughput with two one-core executors / with one, same
  *       rows, teacher, batch size and partitions; one application per side (executors are fixed per
- *       application), each warmed up once, then measured {@code bench.repeats} times.
+ *       application), each warmed up once, then measured {@code bench.repeats} times. Two one-core
+ *       Workers, each pinned to its own CPU with its executors: unpinned, the lone "one-core"
+ *       executor spread its Parquet decoding, Delta writing and garbage collection over the
+ *       machine's second core and measured up to 1.6 cores' worth, which no container-limited
+ *       executor on YARN or Kubernetes gets.
  *   <li>executor memory: the peak resident set (VmHWM) of an executor JVM that ran infer with one
- *       task slot, and of one with four concurrent tasks, plus how many times each loaded the
- *       teacher (once: the per-JVM model cache).
+ *       task slot, and of one with four concurrent tasks (a four-core Worker, unpinned), plus how
+ *       many times each loaded the teacher (once: the per-JVM model cache).
  * </ul>
  *
  * The caller's Spark session is stopped first: a JVM holds one active Spark context.
@@ -53,10 +57,21 @@ final class ClusterBench {
     current.spark().stop();
     Path dir = Files.createTempDirectory("edl-dist-bench-cluster");
     Map<String, Object> out = new LinkedHashMap<>();
-    try (LocalCluster cluster = LocalCluster.start(LocalCluster.Options.onFreePorts(dir, 1, 4))) {
-      Side one = side(cluster, 1, 1);
-      Side two = side(cluster, 1, 2);
-      Side four = side(cluster, 4, 4);
+    try {
+      Side one;
+      Side two;
+      try (LocalCluster cluster =
+          LocalCluster.start(
+              LocalCluster.Options.onFreePorts(dir.resolve("one-core-workers"), 2, 1).pinned())) {
+        one = side(cluster, 1, 1);
+        two = side(cluster, 1, 2);
+      }
+      Side four;
+      try (LocalCluster cluster =
+          LocalCluster.start(
+              LocalCluster.Options.onFreePorts(dir.resolve("four-core-worker"), 1, 4))) {
+        four = side(cluster, 4, 4);
+      }
       out.put("infer_scaling_2x", two.rate / one.rate);
       Map<String, Object> rates = new LinkedHashMap<>();
       rates.put("one_executor", one.rate);

@@ -52,7 +52,7 @@ final class ClusterCommand implements Callable<Integer> {
   public Integer call() {
     switch (action) {
       case "start" -> {
-        var options = new LocalCluster.Options(dir, workers, cores, memory, port, uiPort);
+        var options = new LocalCluster.Options(dir, workers, cores, memory, port, uiPort, false);
         LocalCluster cluster = LocalCluster.start(options);
         System.out.printf(
             "cluster: master %s, %d worker(s) x %d core(s), UI http://127.0.0.1:%d, logs in %s%n",

@@ -36,9 +36,20 @@ public final class LocalCluster implements AutoCloseable {
   private static final String HOST = "127.0.0.1";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
-  /** How to start the cluster. */
+  /**
+   * How to start the cluster. With {@code pinWorkers}, Worker i runs on CPU (i - 1) mod the CPU
+   * count ({@code taskset}), and so do the executors it forks: a one-core executor then has one
+   * core, as a container's CPU limit gives it on YARN or Kubernetes, instead of spilling its
+   * decoding, writing and garbage collection onto the machine's other cores.
+   */
   public record Options(
-      Path dir, int workers, int coresPerWorker, String workerMemory, int port, int uiPort) {
+      Path dir,
+      int workers,
+      int coresPerWorker,
+      String workerMemory,
+      int port,
+      int uiPort,
+      boolean pinWorkers) {
     public Options {
       if (workers < 1 || coresPerWorker < 1) {
         throw new IllegalArgumentException("workers and cores must be >= 1");
@@ -47,7 +58,12 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Free ports picked at random: for tests and benchmarks beside a user's cluster. */
     public static Options onFreePorts(Path dir, int workers, int coresPerWorker) {
-      return new Options(dir, workers, coresPerWorker, "3g", freePort(), freePort());
+      return new Options(dir, workers, coresPerWorker, "3g", freePort(), freePort(), false);
+    }
+
+    /** The same cluster with each Worker and its executors pinned to one CPU. */
+    public Options pinned() {
+      return new Options(dir, workers, coresPerWorker, workerMemory, port, uiPort, true);
     }
   }
 
@@ -86,6 +102,7 @@ public final class LocalCluster implements AutoCloseable {
     }
     cluster.launch(
         "master",
+        -1,
         List.of(
             "org.apache.spark.deploy.master.Master",
             "--host",
@@ -108,7 +125,7 @@ public final class LocalCluster implements AutoCloseable {
       String url = Files.readString(dir.resolve("master-url")).strip();
       int uiPort = Integer.parseInt(Files.readString(dir.resolve("ui-port")).strip());
       int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
-      var options = new Options(dir, 1, 1, "3g", port, uiPort);
+      var options = new Options(dir, 1, 1, "3g", port, uiPort, false);
       return Optional.of(new LocalCluster(options, applicationClasspath()));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
@@ -143,8 +160,10 @@ public final class LocalCluster implements AutoCloseable {
 
   /** The Worker with this number (1-based), started again after a kill. */
   public void startWorker(int number) {
+    int cpu = options.pinWorkers() ? (number - 1) % Runtime.getRuntime().availableProcessors() : -1;
     launch(
         "worker-" + number,
+        cpu,
         List.of(
             "org.apache.spark.deploy.worker.Worker",
             "--host",
@@ -250,8 +269,13 @@ public final class LocalCluster implements AutoCloseable {
     return options.dir().resolve("spark-home");
   }
 
-  private void launch(String name, List<String> mainAndArgs) {
+  /** Starts a daemon JVM; on CPU {@code cpu} only when it is not negative. */
+  private void launch(String name, int cpu, List<String> mainAndArgs) {
     List<String> command = new ArrayList<>();
+    if (cpu >= 0) {
+      // taskset execs the JVM: the pid stays the daemon's, and its children inherit the CPU
+      command.addAll(List.of("taskset", "-c", Integer.toString(cpu)));
+    }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(moduleFlags());
     command.add("-Xmx512m");
