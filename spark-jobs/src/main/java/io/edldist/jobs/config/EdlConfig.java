@@ -177,7 +177,8 @@ public final class EdlConfig {
           "teacher-vgg",
           "Blockwise: the teacher in the model store; trained (teacher.arch=vgg) when absent.");
   public static final Key<Integer> BLOCKWISE_TEACHER_EPOCHS =
-      positive("blockwise.teacher-epochs", "4", "Blockwise: epochs when training the VGG teacher.");
+      positive(
+          "blockwise.teacher-epochs", "12", "Blockwise: epochs when training the VGG teacher.");
   public static final Key<String> BLOCKWISE_BLOCKS =
       key(
           "blockwise.blocks",
@@ -223,7 +224,9 @@ public final class EdlConfig {
           "Blockwise: last train rows (by id) used to check each swapped block.");
   public static final Key<Integer> BLOCKWISE_FINETUNE_EPOCHS =
       positiveOrZero(
-          "blockwise.finetune-epochs", "3", "Blockwise: end-to-end distillation epochs (0: none).");
+          "blockwise.finetune-epochs",
+          "10",
+          "Blockwise: end-to-end distillation epochs (0: none).");
   public static final Key<Integer> BLOCKWISE_FINETUNE_ROWS =
       positiveOrZero(
           "blockwise.finetune-rows",
@@ -234,7 +237,7 @@ public final class EdlConfig {
           "blockwise.finetune-learning-rate", "0.001", "Blockwise: fine-tuning learning rate.");
   public static final Key<Integer> BLOCKWISE_BENCH_ROWS =
       positive(
-          "blockwise.bench-rows", "1024", "Blockwise bench: rows per block in the speedup timing.");
+          "blockwise.bench-rows", "4096", "Blockwise bench: rows per block in the speedup timing.");
   public static final Key<String> BLOCKWISE_BENCH =
       oneOf(
           "blockwise.bench",
