@@ -2,7 +2,6 @@ package io.edldist.udfs.model;
 
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.engine.EngineException;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -145,14 +144,6 @@ public final class ModelBundle implements Serializable {
         model.close();
         throw e;
       }
-    } catch (EngineException e) {
-      // libtorch itself did not load (native library missing, cache folder not writable): the
-      // model file is not the problem
-      throw EdlException.cannot(
-          "load model " + meta.id() + " (" + meta.format() + ")",
-          e,
-          "Check that DJL's PyTorch engine and its native library (pytorch-native-cpu) load in"
-              + " this JVM");
     } catch (IOException | MalformedModelException | RuntimeException e) {
       if (e instanceof EdlException ee) {
         throw ee;
