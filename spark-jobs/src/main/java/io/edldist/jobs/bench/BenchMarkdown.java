@@ -2,6 +2,7 @@ package io.edldist.jobs.bench;
 
 import io.edldist.jobs.blockwise.BlockwiseBench;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -28,10 +29,11 @@ final class BenchMarkdown {
 
         Spark standalone clusters started on the same machine (a Master, Workers and executors as
         JVMs of their own, static allocation, %s-row infer of the whole table into a scratch table,
-        8 partitions), one application per configuration, each warmed up once. For the scaling
+        8 partitions), one application per measurement, each warmed up once. For the scaling
         figure, two one-core Workers each pinned to its own CPU with their executors (`taskset`),
         as a container's CPU limit pins an executor on YARN or Kubernetes; the driver, the Master
-        and the Workers share both CPUs. For memory, one four-core Worker.
+        and the Workers share both CPUs; the sides alternate (one executor, then two) and the
+        ratio is the median of the per-pair ratios (%s). For memory, one four-core Worker.
 
         | ratio | value | goal | what it compares |
         |---|---:|---:|---|
@@ -46,6 +48,8 @@ final class BenchMarkdown {
         the JVM. The teacher is loaded once per executor JVM, never once per task.
         """,
         r.get("infer_rows"),
+        ((List<Double>) r.get("infer_scaling_2x_pairs"))
+            .stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList(),
         (Double) r.get("infer_scaling_2x"),
         (Double) rates.get("two_executors"),
         (Double) rates.get("one_executor"),

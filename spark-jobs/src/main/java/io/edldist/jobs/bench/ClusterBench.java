@@ -24,12 +24,12 @@ import org.apache.spark.api.java.JavaSparkContext;
  *
  * <ul>
  *   <li>{@code infer_scaling_2x}: infer throughput with two one-core executors / with one, same
- *       rows, teacher, batch size and partitions; one application per side (executors are fixed per
- *       application), each warmed up once, then measured {@code bench.repeats} times. Two one-core
- *       Workers, each pinned to its own CPU with its executors: unpinned, the lone "one-core"
- *       executor spread its Parquet decoding, Delta writing and garbage collection over the
- *       machine's second core and measured up to 1.6 cores' worth, which no container-limited
- *       executor on YARN or Kubernetes gets.
+ *       rows, teacher, batch size and partitions; one application per measurement (executors are
+ *       fixed per application), warmed up once; the sides alternate for {@code bench.repeats} pairs
+ *       and the figure is the median of the per-pair ratios. Two one-core Workers, each pinned to
+ *       its own CPU with its executors: unpinned, the lone "one-core" executor spread its Parquet
+ *       decoding, Delta writing and garbage collection over the machine's second core and measured
+ *       up to 1.6 cores' worth, which no container-limited executor on YARN or Kubernetes gets.
  *   <li>executor memory: the peak resident set (VmHWM) of an executor JVM that ran infer with one
  *       task slot, and of one with four concurrent tasks (a four-core Worker, unpinned), plus how
  *       many times each loaded the teacher (once: the per-JVM model cache).
@@ -58,28 +58,38 @@ final class ClusterBench {
     Path dir = Files.createTempDirectory("edl-dist-bench-cluster");
     Map<String, Object> out = new LinkedHashMap<>();
     try {
-      Side one;
-      Side two;
+      List<Double> oneRuns = new ArrayList<>();
+      List<Double> twoRuns = new ArrayList<>();
+      List<Double> ratios = new ArrayList<>();
+      Side one = null;
       try (LocalCluster cluster =
           LocalCluster.start(
               LocalCluster.Options.onFreePorts(dir.resolve("one-core-workers"), 2, 1).pinned())) {
-        one = side(cluster, 1, 1);
-        two = side(cluster, 1, 2);
+        for (int r = 1; r <= repeats; r++) {
+          String run = "run " + r + "/" + repeats;
+          Side a = side(cluster, 1, 1, run);
+          Side b = side(cluster, 1, 2, run);
+          oneRuns.add(a.rate);
+          twoRuns.add(b.rate);
+          ratios.add(b.rate / a.rate);
+          one = one == null || a.peakRssMb > one.peakRssMb ? a : one;
+        }
       }
       Side four;
       try (LocalCluster cluster =
           LocalCluster.start(
               LocalCluster.Options.onFreePorts(dir.resolve("four-core-worker"), 1, 4))) {
-        four = side(cluster, 4, 4);
+        four = side(cluster, 4, 4, "run 1/1");
       }
-      out.put("infer_scaling_2x", two.rate / one.rate);
+      out.put("infer_scaling_2x", BenchStage.median(ratios));
+      out.put("infer_scaling_2x_pairs", ratios);
       Map<String, Object> rates = new LinkedHashMap<>();
-      rates.put("one_executor", one.rate);
-      rates.put("two_executors", two.rate);
+      rates.put("one_executor", BenchStage.median(oneRuns));
+      rates.put("two_executors", BenchStage.median(twoRuns));
       out.put("cluster_infer_samples_per_s", rates);
       Map<String, Object> runs = new LinkedHashMap<>();
-      runs.put("one_executor", one.runs);
-      runs.put("two_executors", two.runs);
+      runs.put("one_executor", oneRuns);
+      runs.put("two_executors", twoRuns);
       out.put("cluster_infer_runs_samples_per_s", runs);
       Map<String, Object> memory = new LinkedHashMap<>();
       memory.put("executor_peak_rss_mb_1_task", one.peakRssMb);
@@ -94,10 +104,14 @@ final class ClusterBench {
     return out;
   }
 
-  private record Side(double rate, List<Double> runs, double peakRssMb, int teacherLoads) {}
+  private record Side(double rate, double peakRssMb, int teacherLoads) {}
 
-  /** One application with {@code maxCores / executorCores} executors: warm-up, then repeats. */
-  private Side side(LocalCluster cluster, int executorCores, int maxCores) {
+  /**
+   * One application with {@code maxCores / executorCores} executors: a warm-up infer, then one
+   * measured infer. The two scaling sides alternate application by application, so a slow spell of
+   * the machine falls on both sides of a pair rather than on all runs of one side.
+   */
+  private Side side(LocalCluster cluster, int executorCores, int maxCores, String run) {
     Map<String, String> s = new TreeMap<>(cluster.executorSettings());
     s.put("spark.executor.cores", Integer.toString(executorCores));
     s.put("spark.cores.max", Integer.toString(maxCores));
@@ -115,26 +129,23 @@ final class ClusterBench {
     Lake lake = new Lake(Sessions.create(c, "edl-dist bench cluster"), lakeRoot);
     try {
       awaitExecutors(lake, maxCores / executorCores);
-      List<Double> runs = new ArrayList<>();
-      for (int r = -1; r < repeats; r++) {
+      double rate = 0;
+      for (String pass : List.of("warm-up", run)) {
         lake.delete(SCRATCH);
-        double rate = new InferStage(lake, c, runId).table(SCRATCH).execute().samplesPerSecond();
+        rate = new InferStage(lake, c, runId).table(SCRATCH).execute().samplesPerSecond();
         System.err.printf(
             Locale.ROOT,
             "bench: cluster infer, %d executor(s) x %d core(s), %s: %.0f/s%n",
             maxCores / executorCores,
             executorCores,
-            r < 0 ? "warm-up" : "run " + (r + 1) + "/" + repeats,
+            pass,
             rate);
-        if (r >= 0) {
-          runs.add(rate);
-        }
       }
       lake.delete(SCRATCH);
       int loads = teacherLoads(lake, maxCores);
       double rss =
           cluster.executors().stream().mapToDouble(ClusterBench::peakRssMb).max().orElse(0);
-      return new Side(BenchStage.median(runs), runs, rss, loads);
+      return new Side(rate, rss, loads);
     } finally {
       lake.spark().stop();
     }
