@@ -84,7 +84,6 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     ModelBundle bundle = teacher.value();
     Model model;
     try {
-      // the engine first: a missing native library is then reported as such, not as a bad file
       Engine.getEngine("PyTorch");
       model = ModelCache.get(bundle);
       TorchThreads.set(threads);
