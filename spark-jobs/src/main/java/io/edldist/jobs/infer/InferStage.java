@@ -26,8 +26,10 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RuntimeConfig;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.Option;
 
 /**
  * The teacher stage: scores every sample that has no soft label yet for this teacher and appends
@@ -56,6 +58,8 @@ public final class InferStage {
       return seconds > 0 ? scored / seconds : 0;
     }
   }
+
+  private static final String PARQUET_DICTIONARY = "parquet.enable.dictionary";
 
   private final Lake lake;
   private final EdlConfig config;
@@ -143,6 +147,13 @@ public final class InferStage {
                 config.get(EdlConfig.INFER_BATCH_SIZE),
                 threads)
             .failFirstAttempt(partitionSet(config.get(EdlConfig.CHAOS_FAIL_PARTITIONS)));
+    // Logits and pixels are high-cardinality: Parquet would build a dictionary per column chunk,
+    // then drop it (in one profile its hash map was the hottest frame of the write). Delta passes
+    // no DataFrameWriter option but compression to Parquet; the session's SQL conf does reach the
+    // write's Hadoop conf, so it is set for the stage and restored after.
+    RuntimeConfig sessionConf = lake.spark().conf();
+    Option<String> dictionary = sessionConf.getOption(PARQUET_DICTIONARY);
+    sessionConf.set(PARQUET_DICTIONARY, "false");
     try (FailFast failFast = FailFast.watch(lake.spark().sparkContext(), "infer")) {
       for (int c = 0; c < commits; c++) {
         Dataset<Row> chunk =
@@ -161,8 +172,6 @@ public final class InferStage {
               .write()
               .format("delta")
               .mode("append")
-              // logits and pixels are high-cardinality: a dictionary is built and then dropped
-              .option("parquet.enable.dictionary", "false")
               .partitionBy("teacher_id")
               .save(lake.path(table));
         } catch (Exception e) { // Spark throws its checked SparkException undeclared
@@ -175,6 +184,11 @@ public final class InferStage {
       }
     } finally {
       broadcast.destroy();
+      if (dictionary.isDefined()) {
+        sessionConf.set(PARQUET_DICTIONARY, dictionary.get());
+      } else {
+        sessionConf.unset(PARQUET_DICTIONARY);
+      }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     Metrics metrics = new Metrics(runId, "infer");

@@ -11,10 +11,15 @@ import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.teacher.TrainTeacherStage;
 import io.edldist.jobs.train.TrainStage;
 import io.edldist.udfs.model.ModelCache;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -69,7 +74,7 @@ class PipelineIT extends SparkTestBase {
 
   @Test
   @Order(3)
-  void inferScoresEverySampleOnceAndResumesOnlyTheMissing() {
+  void inferScoresEverySampleOnceAndResumesOnlyTheMissing() throws IOException {
     int loadsBefore = ModelCache.loads();
     InferStage.Result first = new InferStage(lake(), config, "it").execute();
     assertThat(first.scored()).isEqualTo(1600);
@@ -77,6 +82,10 @@ class PipelineIT extends SparkTestBase {
     // loaded at most once in this JVM: by the driver check, then reused by every task
     assertThat(ModelCache.loads() - loadsBefore).isLessThanOrEqualTo(1);
     assertExactlyOneRowPerSample(first.teacherId());
+    assertNoDictionaryPages("soft_labels");
+    assertThat(lake().spark().conf().getOption("parquet.enable.dictionary").isEmpty())
+        .as("infer restores the session's Parquet settings")
+        .isTrue();
 
     InferStage.Result second = new InferStage(lake(), config, "it").execute();
     assertThat(second.scored()).isZero();
@@ -169,6 +178,23 @@ class PipelineIT extends SparkTestBase {
                 .first()
                 .getLong(0))
         .isZero();
+  }
+
+  /** Logits and pixels are high-cardinality: infer writes them without Parquet dictionaries. */
+  private static void assertNoDictionaryPages(String name) throws IOException {
+    Configuration conf = lake().spark().sparkContext().hadoopConfiguration();
+    String[] files = lake().read(name).inputFiles();
+    assertThat(files).isNotEmpty();
+    for (String file : files) {
+      try (ParquetFileReader reader =
+          ParquetFileReader.open(HadoopInputFile.fromPath(new Path(file), conf))) {
+        for (var block : reader.getFooter().getBlocks()) {
+          for (var column : block.getColumns()) {
+            assertThat(column.hasDictionaryPage()).as(file + " " + column.getPath()).isFalse();
+          }
+        }
+      }
+    }
   }
 
   private static Map<Long, float[]> logits(String teacherId) {
