@@ -149,8 +149,8 @@ public final class InferStage {
             .failFirstAttempt(partitionSet(config.get(EdlConfig.CHAOS_FAIL_PARTITIONS)));
     // Logits and pixels are high-cardinality: Parquet would build a dictionary per column chunk,
     // then drop it (in one profile its hash map was the hottest frame of the write). Delta passes
-    // no DataFrameWriter option but compression to Parquet; the session's SQL conf does reach the
-    // write's Hadoop conf, so it is set for the stage and restored after.
+    // no DataFrameWriter option to Parquet but compression and maxRecordsPerFile; the session's
+    // SQL conf does reach the write's Hadoop conf, so it is set for the stage and restored after.
     RuntimeConfig sessionConf = lake.spark().conf();
     Option<String> dictionary = sessionConf.getOption(PARQUET_DICTIONARY);
     sessionConf.set(PARQUET_DICTIONARY, "false");
