@@ -1,7 +1,6 @@
 package io.edldist.udfs.infer;
 
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
 import io.edldist.udfs.EdlException;
@@ -84,9 +83,8 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     ModelBundle bundle = teacher.value();
     Model model;
     try {
-      Engine.getEngine("PyTorch");
+      TorchThreads.set(threads); // loads the engine first
       model = ModelCache.get(bundle);
-      TorchThreads.set(threads);
     } catch (RuntimeException | LinkageError e) {
       throw EdlException.cannot(
           "load teacher "
