@@ -23,6 +23,21 @@ In the output folder (default:
   ``logits`` are the traced model's outputs for t10k images 0..7 (scaled
   ``x / 255``), written with full float precision.
 
+  It also holds a ``synthetic`` object for the images the Java tests generate
+  (``io.edldist.jobs.testdata.SyntheticImages``; ``synthetic_image`` below is
+  an exact port of it)::
+
+      "synthetic": {"train": 1200, "test": 400,
+                    "images_sha256": <hex>, "first_test_ids": [1200, ..., 1207],
+                    "test_labels": [8 ints], "logits": [[10 floats] x 8]}
+
+  ``images_sha256`` is the SHA-256 of the bytes of synthetic test images
+  0..63 concatenated, so the Java tests can check that both sides generate the
+  same images. ``logits`` are the traced model's outputs for synthetic test
+  images 0..7 (scaled ``x / 255``). ``first_test_ids`` are the sample ids
+  ingest gives them: a folder with ``train`` train images numbers its test
+  images from ``train`` on. The test images depend on their index only.
+
 The model is trained for 1 epoch (Adam, lr 1e-3, batch 128) on the first
 20000 Fashion-MNIST training images, read directly from the idx ``.gz`` files
 in /usr/share/datasets/fashion-mnist (no torchvision, no network). Seeds are
@@ -36,11 +51,19 @@ installed for the system interpreter (not a pyenv/virtualenv python)::
 
     /usr/bin/python3 spark-jobs/src/test/python/make_torchscript_teacher.py
 
-Optional arguments: ``[output_dir] [--data-dir DIR]``.
+Optional arguments: ``[output_dir] [--data-dir DIR] [--expected-only]``.
+
+With ``--expected-only`` nothing is trained and ``teacher.pt`` is left as it
+is: the script loads it (``torch.jit.load``), recomputes the ``synthetic``
+object and writes it into the existing ``expected.json``, keeping the other
+keys unchanged::
+
+    /usr/bin/python3 spark-jobs/src/test/python/make_torchscript_teacher.py --expected-only
 """
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -59,6 +82,70 @@ TRAIN_SIZE = 20000
 BATCH = 128
 LR = 1e-3
 N_EXPECTED = 8
+SYNTH_TRAIN = 1200
+SYNTH_TEST = 400
+SYNTH_HASHED = 64
+
+MASK64 = (1 << 64) - 1
+SYNTH_SPLITS = {"train": 1, "test": 2}
+SYNTH_SIZE = 28
+SYNTH_NOISE = 64
+
+
+def synth_mix(x):
+    """splitmix64's output function on x + golden gamma, modulo 2**64."""
+    z = (x + 0x9E3779B97F4A7C15) & MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def synth_stream(split, index):
+    return synth_mix(synth_mix(SYNTH_SPLITS[split]) ^ index)
+
+
+def synth_label(split, index):
+    return synth_mix(synth_stream(split, index) ^ 0) % 10
+
+
+def synth_ink(cls, r, c):
+    if not (0 <= r < SYNTH_SIZE and 0 <= c < SYNTH_SIZE):
+        return False
+    u, w = abs(2 * c - 27), abs(2 * r - 27)
+    m = max(u, w)
+    shape = cls // 2
+    if shape == 0:
+        on = w <= 9 and u <= 23
+    elif shape == 1:
+        on = u <= 9 and w <= 23
+    elif shape == 2:
+        on = 100 <= u * u + w * w <= 484
+    elif shape == 3:
+        on = 13 <= m <= 23
+    else:
+        on = (u <= 7 or w <= 7) and m <= 23
+    return on and (cls % 2 == 0 or (r + c) % 4 < 2)
+
+
+def synth_image(split, index):
+    """The 28*28 bytes of a synthetic image, exactly as SyntheticImages.image."""
+    s = synth_stream(split, index)
+
+    def draw(purpose, n):
+        return synth_mix(s ^ purpose) % n
+
+    cls = draw(0, 10)
+    dx, dy = draw(1, 5) - 2, draw(2, 5) - 2
+    peak = 128 + draw(3, 128)
+    out = bytearray(SYNTH_SIZE * SYNTH_SIZE)
+    for r in range(SYNTH_SIZE):
+        for c in range(SYNTH_SIZE):
+            p = r * SYNTH_SIZE + c
+            v = draw(16 + p, SYNTH_NOISE + 1)
+            if synth_ink(cls, r - dy, c - dx):
+                v += peak
+            out[p] = min(v, 255)
+    return bytes(out)
 
 
 def read_idx_images(path):
@@ -97,16 +184,51 @@ def make_model():
     )
 
 
+def synthetic_expected(model):
+    """The ``synthetic`` object of expected.json for a traced model."""
+    images = [synth_image("test", i) for i in range(SYNTH_HASHED)]
+    x = np.frombuffer(b"".join(images[:N_EXPECTED]), dtype=np.uint8)
+    with torch.no_grad():
+        logits = model(to_tensor(x.reshape(N_EXPECTED, SYNTH_SIZE, SYNTH_SIZE)))
+    return {
+        "train": SYNTH_TRAIN,
+        "test": SYNTH_TEST,
+        "images_sha256": hashlib.sha256(b"".join(images)).hexdigest(),
+        "first_test_ids": [SYNTH_TRAIN + i for i in range(N_EXPECTED)],
+        "test_labels": [synth_label("test", i) for i in range(N_EXPECTED)],
+        "logits": [[float(v) for v in row] for row in logits.tolist()],
+    }
+
+
+def write_json(path, expected):
+    with open(path, "w") as f:
+        json.dump(expected, f, indent=1)
+        f.write("\n")
+    print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("output_dir", nargs="?", default=DEFAULT_OUT)
     ap.add_argument("--data-dir", default=DEFAULT_DATA)
+    ap.add_argument("--expected-only", action="store_true",
+                    help="keep teacher.pt; only (re)write the synthetic part of expected.json")
     args = ap.parse_args()
+
+    torch.set_num_threads(2)
+    json_path = os.path.join(args.output_dir, "expected.json")
+    if args.expected_only:
+        traced = torch.jit.load(os.path.join(args.output_dir, "teacher.pt"))
+        traced.eval()
+        with open(json_path) as f:
+            expected = json.load(f)
+        expected["synthetic"] = synthetic_expected(traced)
+        write_json(json_path, expected)
+        return
 
     random.seed(0)
     np.random.seed(0)
     torch.manual_seed(0)
-    torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
 
     d = args.data_dir
@@ -160,13 +282,10 @@ def main():
         # float32 values widened to Python floats; json writes them with
         # repr(), which round-trips exactly.
         "logits": [[float(v) for v in row] for row in logits.tolist()],
+        "synthetic": synthetic_expected(traced),
     }
-    json_path = os.path.join(args.output_dir, "expected.json")
-    with open(json_path, "w") as f:
-        json.dump(expected, f, indent=1)
-        f.write("\n")
     print("wrote %s (%d bytes)" % (pt_path, os.path.getsize(pt_path)))
-    print("wrote %s (%d bytes)" % (json_path, os.path.getsize(json_path)))
+    write_json(json_path, expected)
 
 
 if __name__ == "__main__":
