@@ -5,13 +5,14 @@ import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.LocalFiles;
-import io.edldist.jobs.lake.Sessions;
+import io.edldist.jobs.results.BenchResult;
+import io.edldist.jobs.runtime.Sessions;
+import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,132 +24,181 @@ import org.apache.spark.api.java.JavaSparkContext;
  * of their own):
  *
  * <ul>
- *   <li>{@code infer_scaling_2x}: infer throughput with two one-core executors / with one, same
- *       rows, teacher, batch size and partitions; one application per measurement (executors are
- *       fixed per application), warmed up once; the sides alternate for {@code bench.repeats} pairs
- *       and the figure is the median of the per-pair ratios. Two one-core Workers, each pinned to
- *       its own CPU with its executors: unpinned, the lone "one-core" executor spread its Parquet
- *       decoding, Delta writing and garbage collection over the machine's second core (2,848
- *       samples/s against 1,589 pinned in one bench), which no container-limited executor on YARN
- *       or Kubernetes gets.
- *   <li>executor memory: the peak resident set (VmHWM) of an executor JVM that ran infer with one
- *       task slot, and of one with four concurrent tasks (a four-core Worker, unpinned), plus how
+ *   <li>{@code infer_scaling_2x}: infer seconds with one one-core executor over seconds with two,
+ *       same rows, teacher, batch size and partitions. Executors are fixed per application, so each
+ *       side is an application of its own (warmed up on a small table, then one measured infer);
+ *       the sides run pair by pair, the first alternating, and the figure is the median of the
+ *       per-pair ratios. Two one-core Workers, each pinned to its own CPU with its executors, as a
+ *       container's CPU limit pins an executor on YARN or Kubernetes: unpinned, the lone "one-core"
+ *       executor would use the machine's other core for its decoding, writing and garbage
+ *       collection. The table is the samples repeated under new ids, enough that an infer with
+ *       nothing to score (its fixed cost) stays under 5% of the two-executor side.
+ *   <li>Executor memory: the peak resident set (VmHWM) of an executor JVM that ran infer with one
+ *       task slot, and of one with four concurrent tasks (a four-core Worker, unpinned), and how
  *       many times each loaded the teacher (once: the per-JVM model cache).
  * </ul>
  *
  * The caller's Spark session is stopped first: a JVM holds one active Spark context.
  */
 final class ClusterBench {
-  private static final String SCRATCH = "bench_cluster_soft_labels";
   private static final int PARTITIONS = 8;
+  private static final double FIXED_SHARE = 0.05;
+  private static final int WARMUP_ROWS = 4096;
+  private static final String HEAP = "1g";
 
-  private final String lakeRoot;
+  private final Lake source;
   private final EdlConfig config;
+  private final ModelBundle teacher;
   private final String runId;
-  private final int repeats;
 
-  ClusterBench(String lakeRoot, EdlConfig config, String runId) {
-    this.lakeRoot = lakeRoot;
+  ClusterBench(Lake source, EdlConfig config, ModelBundle teacher, String runId) {
+    this.source = source;
     this.config = config;
+    this.teacher = teacher;
     this.runId = runId;
-    this.repeats = config.get(EdlConfig.BENCH_REPEATS);
   }
 
-  Map<String, Object> execute(Lake current) throws IOException {
-    current.spark().stop();
+  BenchResult.Cluster measure(int repeats) throws IOException {
+    String sourceRoot = source.root();
+    long sourceRows = source.read(Lake.SAMPLES).count();
+    ScratchLake warmup =
+        ScratchLake.of(source, source.read(Lake.SAMPLES).orderBy("id").limit(WARMUP_ROWS), teacher);
+    source.spark().stop();
     Path dir = Files.createTempDirectory("edl-dist-bench-cluster");
-    Map<String, Object> out = new LinkedHashMap<>();
-    try {
-      List<Double> oneRuns = new ArrayList<>();
-      List<Double> twoRuns = new ArrayList<>();
-      List<Double> ratios = new ArrayList<>();
-      Side one = null;
-      try (LocalCluster cluster =
-          LocalCluster.start(
-              LocalCluster.Options.onFreePorts(dir.resolve("one-core-workers"), 2, 1).pinned())) {
-        for (int r = 1; r <= repeats; r++) {
-          String run = "run " + r + "/" + repeats;
-          Side a = side(cluster, 1, 1, run);
-          Side b = side(cluster, 1, 2, run);
-          oneRuns.add(a.rate);
-          twoRuns.add(b.rate);
-          ratios.add(b.rate / a.rate);
-          one = one == null || a.peakRssMb > one.peakRssMb ? a : one;
-        }
+    List<String> scratch = new ArrayList<>();
+    try (LocalCluster cluster =
+        LocalCluster.start(
+            LocalCluster.Options.onFreePorts(dir.resolve("one-core-workers"), 2, 1).pinned())) {
+      // sizing, in an application with both executors
+      double fixed;
+      int copies;
+      try (App app = new App(cluster, 1, 2, warmup.root())) {
+        Lake src = app.lake(sourceRoot);
+        ScratchLake once = ScratchLake.repeated(src, 1, teacher);
+        scratch.add(once.root());
+        double full = app.infer(once.lake());
+        fixed = app.infer(once.lake());
+        double rate = sourceRows / full;
+        copies = (int) Math.max(1, Math.ceil(fixed / FIXED_SHARE * rate / sourceRows));
+        scratch.add(copies == 1 ? once.root() : ScratchLake.repeated(src, copies, teacher).root());
       }
+      String table = scratch.get(scratch.size() - 1);
+      long rows = copies * sourceRows;
+      System.err.printf(
+          Locale.ROOT,
+          "bench: cluster infer costs %.2f s before its first row; %,d rows keep that under 5%%%n",
+          fixed,
+          rows);
+      Side[] one = new Side[1];
+      Pairs.Seconds s =
+          Pairs.measure(
+              "cluster infer: one executor / two",
+              repeats,
+              w -> (one[0] = side(cluster, 1, 1, warmup.root(), table)).seconds,
+              w -> side(cluster, 1, 2, warmup.root(), table).seconds);
       Side four;
-      try (LocalCluster cluster =
+      try (LocalCluster big =
           LocalCluster.start(
               LocalCluster.Options.onFreePorts(dir.resolve("four-core-worker"), 1, 4))) {
-        four = side(cluster, 4, 4, "run 1/1");
+        four = side(big, 4, 4, warmup.root(), table);
       }
-      out.put("infer_scaling_2x", BenchStage.median(ratios));
-      out.put("infer_scaling_2x_pairs", ratios);
-      Map<String, Object> rates = new LinkedHashMap<>();
-      rates.put("one_executor", BenchStage.median(oneRuns));
-      rates.put("two_executors", BenchStage.median(twoRuns));
-      out.put("cluster_infer_samples_per_s", rates);
-      Map<String, Object> runs = new LinkedHashMap<>();
-      runs.put("one_executor", oneRuns);
-      runs.put("two_executors", twoRuns);
-      out.put("cluster_infer_runs_samples_per_s", runs);
-      Map<String, Object> memory = new LinkedHashMap<>();
-      memory.put("executor_peak_rss_mb_1_task", one.peakRssMb);
-      memory.put("executor_peak_rss_mb_4_tasks", four.peakRssMb);
-      memory.put("teacher_loads_per_executor_1_task", one.teacherLoads);
-      memory.put("teacher_loads_per_executor_4_tasks", four.teacherLoads);
-      memory.put("executor_heap", "1g");
-      out.put("executor_memory", memory);
+      return new BenchResult.Cluster(
+          rows,
+          PARTITIONS,
+          fixed,
+          s.a(),
+          s.b(),
+          s.aOverB(),
+          one[0].peakRssMb,
+          four.peakRssMb,
+          one[0].teacherLoads,
+          four.teacherLoads,
+          HEAP);
     } finally {
+      for (String root : scratch) {
+        LocalFiles.deleteTree(Path.of(root));
+      }
+      warmup.close();
       LocalFiles.deleteTree(dir);
     }
-    return out;
   }
 
-  private record Side(double rate, double peakRssMb, int teacherLoads) {}
+  private record Side(double seconds, double peakRssMb, int teacherLoads) {}
 
   /**
-   * One application with {@code maxCores / executorCores} executors: a warm-up infer, then one
-   * measured infer. The two scaling sides alternate application by application, so a slow spell of
-   * the machine falls on both sides of a pair rather than on all runs of one side.
+   * One application with {@code maxCores / executorCores} executors: a warm-up infer of a small
+   * table, then one measured infer of {@code table}; the executors' peak memory and teacher loads.
    */
-  private Side side(LocalCluster cluster, int executorCores, int maxCores, String run) {
-    Map<String, String> s = new TreeMap<>(cluster.executorSettings());
-    s.put("spark.executor.cores", Integer.toString(executorCores));
-    s.put("spark.cores.max", Integer.toString(maxCores));
-    s.put("spark.executor.memory", "1g");
-    s.put("spark.task.cpus", "1");
-    s.put("spark.dynamicAllocation.enabled", "false");
-    s.put("spark.ui.enabled", "false");
-    s.put("spark.ui.showConsoleProgress", "false");
-    s.put("spark.locality.wait", "0s");
-    s.put("spark.databricks.delta.snapshotPartitions", "2");
-    s.put("spark.sql.shuffle.partitions", "4");
-    s.put(EdlConfig.INFER_PARTITIONS.name(), Integer.toString(PARTITIONS));
-    s.put(EdlConfig.INFER_ROWS_PER_COMMIT.name(), Integer.toString(Integer.MAX_VALUE));
-    EdlConfig c = config.with(s);
-    Lake lake = new Lake(Sessions.create(c, "edl-dist bench cluster"), lakeRoot);
-    try {
-      awaitExecutors(lake, maxCores / executorCores);
-      double rate = 0;
-      for (String pass : List.of("warm-up", run)) {
-        lake.delete(SCRATCH);
-        rate = new InferStage(lake, c, runId).table(SCRATCH).execute().samplesPerSecond();
-        System.err.printf(
-            Locale.ROOT,
-            "bench: cluster infer, %d executor(s) x %d core(s), %s: %.0f/s%n",
-            maxCores / executorCores,
-            executorCores,
-            pass,
-            rate);
-      }
-      lake.delete(SCRATCH);
-      int loads = teacherLoads(lake, maxCores);
+  private Side side(
+      LocalCluster cluster, int executorCores, int maxCores, String warmupRoot, String table) {
+    try (App app = new App(cluster, executorCores, maxCores, warmupRoot)) {
+      double seconds = app.infer(app.lake(table), true);
+      int loads = teacherLoads(app.lake(table), maxCores);
       double rss =
           cluster.executors().stream().mapToDouble(ClusterBench::peakRssMb).max().orElse(0);
-      return new Side(rate, rss, loads);
-    } finally {
-      lake.spark().stop();
+      return new Side(seconds, rss, loads);
+    }
+  }
+
+  /** An application on the cluster with a fixed number of executors, warmed up. */
+  private final class App implements AutoCloseable {
+    private final EdlConfig appConfig;
+    private final Lake any;
+
+    App(LocalCluster cluster, int executorCores, int maxCores, String warmupRoot) {
+      Map<String, String> s = new TreeMap<>(cluster.executorSettings());
+      s.put("spark.executor.cores", Integer.toString(executorCores));
+      s.put("spark.cores.max", Integer.toString(maxCores));
+      s.put("spark.executor.memory", HEAP);
+      s.put("spark.task.cpus", "1");
+      s.put("spark.dynamicAllocation.enabled", "false");
+      s.put("spark.ui.enabled", "false");
+      s.put("spark.ui.showConsoleProgress", "false");
+      s.put("spark.locality.wait", "0s");
+      s.put("spark.databricks.delta.snapshotPartitions", "2");
+      s.put("spark.sql.shuffle.partitions", "4");
+      s.put(EdlConfig.INFER_PARTITIONS.name(), Integer.toString(PARTITIONS));
+      s.put(EdlConfig.INFER_ROWS_PER_COMMIT.name(), Integer.toString(Integer.MAX_VALUE));
+      appConfig = config.with(s);
+      any = new Lake(Sessions.create(appConfig, "edl-dist bench cluster"), warmupRoot);
+      awaitExecutors(maxCores / executorCores);
+      infer(any, true);
+    }
+
+    Lake lake(String root) {
+      return new Lake(any.spark(), root);
+    }
+
+    /** Seconds of an infer of the whole table, from empty {@code soft_labels} if asked. */
+    double infer(Lake lake, boolean fromEmpty) {
+      if (fromEmpty) {
+        lake.delete(Lake.SOFT_LABELS);
+      }
+      return new InferStage(lake, appConfig, runId).execute().seconds();
+    }
+
+    double infer(Lake lake) {
+      return infer(lake, false);
+    }
+
+    private void awaitExecutors(int count) {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (any.spark().sparkContext().getExecutorMemoryStatus().size() - 1 < count) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the cluster did not grant " + count + " executors");
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      any.spark().stop();
     }
   }
 
@@ -163,21 +213,6 @@ final class ClusterBench {
         .mapToInt(Integer::intValue)
         .max()
         .orElse(0);
-  }
-
-  private static void awaitExecutors(Lake lake, int count) {
-    long deadline = System.nanoTime() + 120_000_000_000L;
-    while (lake.spark().sparkContext().getExecutorMemoryStatus().size() - 1 < count) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the cluster did not grant " + count + " executors");
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
   }
 
   /** Peak resident set of a process in MB, from /proc (Linux). */

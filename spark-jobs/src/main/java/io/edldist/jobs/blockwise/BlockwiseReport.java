@@ -1,40 +1,23 @@
 package io.edldist.jobs.blockwise;
 
 import ai.djl.Model;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.edldist.jobs.evaluate.TestSet;
 import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.results.BlockwiseRun;
+import io.edldist.jobs.results.ResultsFiles;
 import io.edldist.udfs.model.Macs;
 import io.edldist.udfs.model.ModelBundle;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * Scores the blockwise teacher and student on the test split (accuracy, agreement with the
  * teacher's stored predictions, parameters, multiply-accumulates from {@link Macs}, latency per
- * sample) and writes {@code reports/<run>/blockwise.json}. Its keys {@code teacher.test_accuracy},
- * {@code teacher.params}, {@code teacher.macs}, the same under {@code student}, and {@code
- * blocks_replaced} are read by automated checks: keep them stable.
+ * sample) and writes {@code reports/<run>/blockwise.json} ({@link BlockwiseRun}).
  */
 public final class BlockwiseReport {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-  /** One scored model. */
-  public record Scores(
-      String id,
-      String arch,
-      double accuracy,
-      double agreement,
-      long params,
-      long macs,
-      double latencyBatch1Ms,
-      double latencyBatch256Ms) {}
-
   private final Lake lake;
   private final String runId;
 
@@ -47,9 +30,9 @@ public final class BlockwiseReport {
     return "reports/" + runId;
   }
 
-  Scores score(ModelBundle bundle, Model model, TestSet test) {
+  BlockwiseRun.Scores score(ModelBundle bundle, Model model, TestSet test) {
     int[] predictions = test.predictions(model, 256);
-    return new Scores(
+    return new BlockwiseRun.Scores(
         bundle.meta().id(),
         bundle.meta().arch(),
         test.accuracy(predictions),
@@ -60,55 +43,49 @@ public final class BlockwiseReport {
         test.latencyPerSample(model, 256, 7) * 1000);
   }
 
-  void write(BlockwiseStage.Result r, Map<String, Object> settings, double teacherValidation) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("run_id", runId);
-    out.put("teacher", scores(r.teacherScores()));
-    out.put("student", scores(r.studentScores()));
-    out.put("blocks_replaced", r.replaced());
-    out.put("blocks_replaced_count", r.replaced().size());
-    Map<String, Object> ratios = new LinkedHashMap<>();
-    ratios.put("params", (double) r.studentScores().params() / r.teacherScores().params());
-    ratios.put("macs", (double) r.studentScores().macs() / r.teacherScores().macs());
-    ratios.put(
-        "accuracy_drop_points",
-        100 * (r.teacherScores().accuracy() - r.studentScores().accuracy()));
-    out.put("student_over_teacher", ratios);
-    Map<String, Object> blocks = new LinkedHashMap<>();
-    for (BlockwiseStage.BlockRun b : r.blocks()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("reused", b.reused());
-      m.put("train_seconds", b.seconds());
-      m.put("final_mse", Double.isNaN(b.finalLoss()) ? null : b.finalLoss());
-      m.put("swap_validation_accuracy", r.swapAccuracy().get("block" + b.block()));
-      blocks.put("block" + b.block(), m);
+  BlockwiseRun write(
+      List<BlockwiseStage.BlockRun> runs,
+      List<String> replaced,
+      Map<String, Double> swapAccuracy,
+      BlockwiseRun.Scores t,
+      BlockwiseRun.Scores s,
+      Map<String, Double> timings,
+      Map<String, String> settings,
+      double validation) {
+    Map<String, BlockwiseRun.Block> blocks = new LinkedHashMap<>();
+    for (BlockwiseStage.BlockRun b : runs) {
+      blocks.put(
+          "block" + b.block(),
+          new BlockwiseRun.Block(
+              b.reused(),
+              b.seconds(),
+              Double.isNaN(b.finalLoss()) ? null : b.finalLoss(),
+              swapAccuracy.get("block" + b.block())));
     }
-    out.put("blocks", blocks);
-    out.put("teacher_validation_accuracy", teacherValidation);
-    out.put("settings", settings);
-    out.put("timings_s", r.timings());
-    try {
-      lake.writeString(folder() + "/blockwise.json", JSON.writeValueAsString(out) + "\n");
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static Map<String, Object> scores(Scores s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("id", s.id());
-    m.put("arch", s.arch());
-    m.put("test_accuracy", s.accuracy());
-    m.put("agreement", s.agreement());
-    m.put("params", s.params());
-    m.put("macs", s.macs());
-    m.put("latency_ms_batch1", s.latencyBatch1Ms());
-    m.put("latency_ms_batch256", s.latencyBatch256Ms());
-    return m;
+    BlockwiseRun run =
+        new BlockwiseRun(
+            BlockwiseRun.KIND,
+            ResultsFiles.stamp(),
+            ResultsFiles.gitCommit(),
+            runId,
+            t,
+            s,
+            replaced,
+            replaced.size(),
+            new BlockwiseRun.Ratios(
+                (double) s.params() / t.params(),
+                (double) s.macs() / t.macs(),
+                100 * (t.testAccuracy() - s.testAccuracy())),
+            blocks,
+            validation,
+            settings,
+            timings);
+    lake.writeString(folder() + "/blockwise.json", ResultsFiles.json(run));
+    return run;
   }
 
   /** A short table for the console. */
-  public static String table(Scores teacher, Scores student) {
+  public static String table(BlockwiseRun.Scores teacher, BlockwiseRun.Scores student) {
     StringBuilder s = new StringBuilder();
     s.append(
         String.format(
@@ -120,18 +97,18 @@ public final class BlockwiseReport {
             "params",
             "MACs",
             "ms/sample"));
-    for (var e : java.util.List.of(Map.entry("teacher", teacher), Map.entry("student", student))) {
-      Scores v = e.getValue();
+    for (var e : List.of(Map.entry("teacher", teacher), Map.entry("student", student))) {
+      BlockwiseRun.Scores v = e.getValue();
       s.append(
           String.format(
               Locale.ROOT,
               "%-8s %-22s %9.4f %10d %12d %12.3f%n",
               e.getKey(),
               v.arch(),
-              v.accuracy(),
+              v.testAccuracy(),
               v.params(),
               v.macs(),
-              v.latencyBatch256Ms()));
+              v.latencyMsBatch256()));
     }
     return s.toString();
   }

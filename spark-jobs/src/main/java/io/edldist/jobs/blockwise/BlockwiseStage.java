@@ -10,21 +10,23 @@ import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
+import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.results.BlockwiseRun;
 import io.edldist.jobs.teacher.TrainTeacherStage;
+import io.edldist.jobs.train.TrainStage;
 import io.edldist.jobs.train.Trainer;
 import io.edldist.jobs.train.TrainingData;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.blockwise.BlockTask;
 import io.edldist.udfs.infer.Features;
-import io.edldist.udfs.kd.DistillationLoss;
 import io.edldist.udfs.model.BlockwiseModels;
 import io.edldist.udfs.model.BlockwiseModels.ConvBlock;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
-import java.io.IOException;
+import io.edldist.udfs.train.Schedule;
+import io.edldist.udfs.train.TrainLoop;
+import io.edldist.udfs.train.TrainSettings;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -65,16 +67,12 @@ public final class BlockwiseStage {
   /** One trained block: its number, seconds of training, the last batch's loss, reused or not. */
   public record BlockRun(int block, double seconds, double finalLoss, boolean reused) {}
 
-  /** What the stage did. */
+  /** What the stage did: the models, each block's run, and the report's content. */
   public record Result(
       ModelBundle teacher,
       ModelBundle student,
       List<BlockRun> blocks,
-      List<String> replaced,
-      Map<String, Double> swapAccuracy,
-      BlockwiseReport.Scores teacherScores,
-      BlockwiseReport.Scores studentScores,
-      Map<String, Double> timings,
+      BlockwiseRun run,
       String reportDir) {}
 
   private final Lake lake;
@@ -111,7 +109,7 @@ public final class BlockwiseStage {
     new InferStage(lake, teacherConfig, runId).execute();
     t = lap(timings, "infer", t);
 
-    Features features = IngestStage.features(lake);
+    Features features = SamplesMeta.of(lake).features();
     Dataset<Row> train = lake.read(Lake.SAMPLES).where(col("split").equalTo("train"));
     Metrics metrics = new Metrics(runId, "blockwise");
     List<BlockRun> runs = new ArrayList<>();
@@ -164,31 +162,29 @@ public final class BlockwiseStage {
                         .and(col("split").equalTo("test"))),
             features,
             true);
-    BlockwiseReport.Scores teacherScores = report.score(teacher, ModelCache.get(teacher), test);
-    BlockwiseReport.Scores studentScores;
+    BlockwiseRun.Scores teacherScores = report.score(teacher, ModelCache.get(teacher), test);
+    BlockwiseRun.Scores studentScores;
     try (Model model = student.load()) {
       studentScores = report.score(student, model, test);
     }
     lap(timings, "evaluate", t);
     List<String> replaced = kept.keySet().stream().map(n -> "block" + n).toList();
-    Result result =
-        new Result(
-            teacher,
-            student,
+    BlockwiseRun run =
+        report.write(
             runs,
             replaced,
             swapAccuracy,
             teacherScores,
             studentScores,
             timings,
-            report.folder());
-    report.write(result, blockSettings(), teacherValidation);
-    metrics.add("teacher.test_accuracy", teacherScores.accuracy());
-    metrics.add("student.test_accuracy", studentScores.accuracy());
+            blockSettings(),
+            teacherValidation);
+    metrics.add("teacher.test_accuracy", teacherScores.testAccuracy());
+    metrics.add("student.test_accuracy", studentScores.testAccuracy());
     metrics.add("blocks_replaced", replaced.size());
     timings.forEach((k, v) -> metrics.add("seconds." + k, v));
     metrics.flush(lake);
-    return result;
+    return new Result(teacher, student, runs, run, lake.path(report.folder()));
   }
 
   /**
@@ -200,18 +196,9 @@ public final class BlockwiseStage {
     if (path.isEmpty()) {
       return;
     }
-    byte[] pt;
-    try {
-      pt = Files.readAllBytes(Path.of(path));
-    } catch (IOException e) {
-      throw EdlException.cannot("read teacher " + path, e, "Check teacher.path");
-    }
     BlockwiseModels.replaceableBlocks(
-        ModelBundle.ofTorchScript(
-                teacherConfig.get(EdlConfig.TEACHER_NAME),
-                pt,
-                IngestStage.features(lake).shape(),
-                IngestStage.classes(lake))
+        new ModelStore(lake)
+            .teacher(teacherConfig.get(EdlConfig.TEACHER_NAME), path, SamplesMeta.of(lake))
             .meta());
   }
 
@@ -241,16 +228,16 @@ public final class BlockwiseStage {
     }
     int slots = slots();
     float[] slice =
-        floats(train.orderBy("id").limit(config.get(EdlConfig.BLOCKWISE_ROWS)), features);
+        BlockJobs.slice(train.orderBy("id").limit(config.get(EdlConfig.BLOCKWISE_ROWS)), features);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
     try (BlockJobs jobs = new BlockJobs(jsc, teacher, slice, features.shape())) {
-      double[] costs = jobs.profile(pending, settings(prefix, profileBatches()));
+      double[] costs = jobs.profile(pending, settings(prefix, true));
       String policy = config.get(EdlConfig.BLOCKWISE_SCHEDULE);
       BlockSchedule schedule = BlockSchedule.of(policy, costs, slots);
       System.err.printf(
           "blockwise: training %d blocks on %d slots (%s, projected speedup %.2f)%n",
           pending.size(), slots, policy, schedule.projectedSpeedup());
-      for (BlockTask.Trained done : jobs.train(pending, schedule, settings(prefix, -1))) {
+      for (BlockTask.Trained done : jobs.train(pending, schedule, settings(prefix, false))) {
         out.put(done.block(), store.save(done.bundle()));
         runs.add(new BlockRun(done.block(), done.seconds(), done.finalLoss(), false));
         System.err.printf(
@@ -276,19 +263,19 @@ public final class BlockwiseStage {
     }
     long seed = config.get(EdlConfig.SEED);
     TrainingData data = TrainingData.inMemory(soft, features, teacher.meta().classes(), true, seed);
-    Trainer.Settings settings =
-        new Trainer.Settings(
-            "blockwise fine-tune",
-            epochs,
-            config.get(EdlConfig.TRAIN_BATCH_SIZE),
-            config.get(EdlConfig.BLOCKWISE_FINETUNE_LEARNING_RATE),
-            config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
-            seed,
-            new DistillationLoss(
-                config.get(EdlConfig.TRAIN_TEMPERATURE), config.get(EdlConfig.TRAIN_ALPHA)),
-            Integer.MAX_VALUE,
-            config.get(EdlConfig.TRAIN_LOG_EVERY));
-    Trainer.Result r = new Trainer(model, settings).metrics(metrics).fit(data, false);
+    TrainSettings settings =
+        TrainSettings.builder()
+            .setLabel("blockwise fine-tune")
+            .setEpochs(epochs)
+            .setBatchSize(config.get(EdlConfig.TRAIN_BATCH_SIZE))
+            .setLearningRate(config.get(EdlConfig.BLOCKWISE_FINETUNE_LEARNING_RATE))
+            .optSchedule(Schedule.named(config.get(EdlConfig.TRAIN_LR_SCHEDULE)))
+            .optSeed(seed)
+            .build();
+    TrainLoop.Result r =
+        new Trainer(model, settings, TrainStage.loss(config, config.get(EdlConfig.TRAIN_ALPHA)))
+            .metrics(metrics, config.get(EdlConfig.TRAIN_LOG_EVERY))
+            .fit(data, false);
     metrics.add("finetune.samples_per_second", r.samplesPerSecond());
   }
 
@@ -314,20 +301,26 @@ public final class BlockwiseStage {
     return out;
   }
 
-  /** Block training settings; {@code maxBatches} below 0 means a full run. */
-  BlockTask.Settings settings(String prefix, int maxBatches) {
-    return new BlockTask.Settings(
-        config.get(EdlConfig.BLOCKWISE_EPOCHS),
-        config.get(EdlConfig.BLOCKWISE_BATCH_SIZE),
-        config.get(EdlConfig.BLOCKWISE_LEARNING_RATE),
-        config.get(EdlConfig.SEED),
-        Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1")),
-        maxBatches < 0 ? Integer.MAX_VALUE : maxBatches,
-        prefix);
+  /**
+   * Block training settings; a profiling run trains {@code blockwise.profile-batches} timed batches
+   * after one untimed batch.
+   */
+  BlockTask.Settings settings(String prefix, boolean profiling) {
+    TrainSettings.Builder train =
+        TrainSettings.builder()
+            .setLabel("blockwise block")
+            .setEpochs(config.get(EdlConfig.BLOCKWISE_EPOCHS))
+            .setBatchSize(config.get(EdlConfig.BLOCKWISE_BATCH_SIZE))
+            .setLearningRate(config.get(EdlConfig.BLOCKWISE_LEARNING_RATE))
+            .optSeed(config.get(EdlConfig.SEED));
+    if (profiling) {
+      train.optMaxSteps(config.get(EdlConfig.BLOCKWISE_PROFILE_BATCHES) + 1);
+    }
+    return new BlockTask.Settings(train.build(), taskThreads(), prefix);
   }
 
-  int profileBatches() {
-    return config.get(EdlConfig.BLOCKWISE_PROFILE_BATCHES) + 1;
+  int taskThreads() {
+    return Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
   }
 
   int slots() {
@@ -335,8 +328,8 @@ public final class BlockwiseStage {
     return slots > 0 ? slots : lake.spark().sparkContext().defaultParallelism();
   }
 
-  private Map<String, Object> blockSettings() {
-    Map<String, Object> s = new LinkedHashMap<>();
+  private Map<String, String> blockSettings() {
+    Map<String, String> s = new LinkedHashMap<>();
     for (var key :
         List.of(
             EdlConfig.BLOCKWISE_BLOCKS,
@@ -354,7 +347,7 @@ public final class BlockwiseStage {
             EdlConfig.TRAIN_ALPHA)) {
       s.put(key.name(), config.raw(key));
     }
-    s.put("slots", slots());
+    s.put("slots", Integer.toString(slots()));
     return s;
   }
 
@@ -379,16 +372,6 @@ public final class BlockwiseStage {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** The rows' features, flattened in row order. */
-  static float[] floats(Dataset<Row> rows, Features features) {
-    List<Row> all = rows.select("features").collectAsList();
-    float[] out = new float[all.size() * features.size()];
-    for (int i = 0; i < all.size(); i++) {
-      features.copy(all.get(i), 0, out, i * features.size());
-    }
-    return out;
   }
 
   private static long lap(Map<String, Double> timings, String stage, long start) {

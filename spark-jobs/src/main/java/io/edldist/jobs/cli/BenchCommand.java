@@ -2,41 +2,49 @@ package io.edldist.jobs.cli;
 
 import io.edldist.jobs.bench.BenchStage;
 import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.docs.Docs;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure, side by side in one run: infer_efficiency (Spark infer vs a bare DJL loop),"
-          + " offline_kd_speedup (training from soft_labels vs online distillation) and"
-          + " end_to_end_speedup; writes bench/results/<timestamp>.json and BENCHMARKS.md."
+      "Measure, side by side and pair by pair: infer_efficiency (Spark infer vs a bare DJL loop),"
+          + " offline_kd_speedup and end_to_end_speedup (offline vs online distillation),"
+          + " blockwise_speedup_2_*, infer_scaling_2x; write bench/results/<stamp>.json and render"
+          + " BENCHMARKS.md from every results file."
     })
 final class BenchCommand implements Callable<Integer> {
   @ParentCommand Main main;
+  @Spec CommandSpec spec;
 
   @Option(
-      names = "--out",
-      defaultValue = "bench",
-      description = "Folder for results (default bench).")
-  String out;
-
-  @Option(
-      names = "--markdown",
-      defaultValue = "BENCHMARKS.md",
-      description = "Markdown file to update.")
-  String markdown;
+      names = "--root",
+      defaultValue = ".",
+      description = "Repository folder: results go to bench/results/ under it (default .).")
+  Path root;
 
   @Override
   public Integer call() throws Exception {
     EdlConfig config = main.config();
-    Datasets.ensure(config);
-    new BenchStage(Main.lake(config, "bench"), config, Main.runId(config))
-        .output(java.nio.file.Path.of(out), java.nio.file.Path.of(markdown))
-        .execute();
+    Datasets.ensure(config, spec.commandLine().getErr());
+    BenchStage.Result r =
+        new BenchStage(Main.lake(config, "bench"), config, Main.runId(config))
+            .results(root.resolve(Docs.BENCH_RESULTS))
+            .execute();
+    var out = spec.commandLine().getOut();
+    if (r.file() == null) {
+      out.println(io.edldist.jobs.results.ResultsFiles.json(r.bench()));
+      return 0;
+    }
+    out.println("bench: results in " + r.file());
+    Docs.write(root).forEach(p -> out.println("bench: rendered " + p));
     return 0;
   }
 }

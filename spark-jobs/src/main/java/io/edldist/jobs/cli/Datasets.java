@@ -3,6 +3,7 @@ package io.edldist.jobs.cli;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.udfs.EdlException;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -16,7 +17,7 @@ final class Datasets {
 
   private Datasets() {}
 
-  static void ensure(EdlConfig config) {
+  static void ensure(EdlConfig config, PrintWriter err) {
     String data = config.get(EdlConfig.DATA);
     if (!data.equals(EdlConfig.DATA.defaultValue()) || Files.isDirectory(Path.of(data))) {
       return;
@@ -24,7 +25,8 @@ final class Datasets {
     String command = "apt-get install -y " + PACKAGE;
     boolean root = "root".equals(System.getProperty("user.name"));
     if (root && Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-      System.err.println("quickstart: installing Fashion-MNIST: " + command);
+      err.println("edl-dist: installing Fashion-MNIST: " + command);
+      err.flush();
       try {
         Process p =
             new ProcessBuilder("apt-get", "install", "-y", "-q", PACKAGE).inheritIO().start();

@@ -4,8 +4,10 @@ import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.infer.InferStage;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "infer",
@@ -16,6 +18,7 @@ import picocli.CommandLine.ParentCommand;
     })
 final class InferCommand implements Callable<Integer> {
   @ParentCommand Main main;
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--teacher",
@@ -30,15 +33,20 @@ final class InferCommand implements Callable<Integer> {
     }
     InferStage.Result r =
         new InferStage(Main.lake(config, "infer"), config, Main.runId(config)).execute();
-    System.out.printf(
-        "infer: teacher %s scored %,d samples in %d commit(s) (%,.0f samples/s); %,d already had"
-            + " soft labels; soft_labels now holds %,d rows for it%n",
-        r.teacherId(),
-        r.scored(),
-        r.commits(),
-        r.samplesPerSecond(),
-        r.alreadyPresent(),
-        r.scored() + r.alreadyPresent());
+    out()
+        .printf(
+            "infer: teacher %s scored %,d samples in %d commit(s) (%,.0f samples/s); %,d already had"
+                + " soft labels; soft_labels now holds %,d rows for it%n",
+            r.teacherId(),
+            r.scored(),
+            r.commits(),
+            r.samplesPerSecond(),
+            r.alreadyPresent(),
+            r.scored() + r.alreadyPresent());
     return 0;
+  }
+
+  private java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
   }
 }

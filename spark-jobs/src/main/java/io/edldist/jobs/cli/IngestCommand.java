@@ -4,7 +4,9 @@ import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.ingest.IngestStage;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "ingest",
@@ -16,23 +18,29 @@ import picocli.CommandLine.ParentCommand;
     })
 final class IngestCommand implements Callable<Integer> {
   @ParentCommand Main main;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
     EdlConfig config = main.config();
     IngestStage.Result r = new IngestStage(Main.lake(config, "ingest"), config).execute();
     if (r.skipped()) {
-      System.out.printf(
-          "ingest: samples already holds this input (%,d rows); nothing to do%n", r.rows());
+      out()
+          .printf("ingest: samples already holds this input (%,d rows); nothing to do%n", r.rows());
     } else {
-      System.out.printf(
-          "ingest: %,d rows into samples (train %,d, test %,d), %,d rejected%s%n",
-          r.rows(),
-          r.train(),
-          r.test(),
-          r.rejected(),
-          r.rejected() > 0 ? " into rejects " + r.rejectReasons() : "");
+      out()
+          .printf(
+              "ingest: %,d rows into samples (train %,d, test %,d), %,d rejected%s%n",
+              r.rows(),
+              r.train(),
+              r.test(),
+              r.rejected(),
+              r.rejected() > 0 ? " into rejects " + r.rejectReasons() : "");
     }
     return 0;
+  }
+
+  private java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
   }
 }

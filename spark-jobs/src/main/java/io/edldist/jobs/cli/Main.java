@@ -2,25 +2,33 @@ package io.edldist.jobs.cli;
 
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
-import io.edldist.jobs.lake.Sessions;
+import io.edldist.jobs.results.ResultsFiles;
+import io.edldist.jobs.runtime.Sessions;
 import io.edldist.udfs.EdlException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code edl-dist} command line. Each command only parses its options and calls a stage; the
- * stages are what tests, notebooks and the Airflow DAG call too. Exit codes: 0 success, 2 bad
- * usage, configuration or input (one line on stderr), 1 internal failure (one line; the stack trace
- * with {@code --verbose}).
+ * stages are what tests, notebooks and the Airflow DAG call too. Commands write through picocli's
+ * writers ({@code spec.commandLine().getOut()}), so callers can capture them.
+ *
+ * <p>Exit codes: 0 success; 1 internal failure (one line; the stack trace with {@code --verbose});
+ * 2 bad usage, configuration or input (one line on stderr naming the input, the problem and the
+ * fix); 3 a check that ran and found a problem ({@code chaos} with a failed scenario, {@code docs
+ * --check} with a stale document, {@code cluster status} with no cluster running).
  */
 @Command(
     name = "edl-dist",
@@ -29,6 +37,13 @@ import picocli.CommandLine.ScopeType;
     description =
         "Knowledge distillation on Apache Spark: teacher inference as a Spark stage"
             + " writing soft labels to Delta, student training from that table.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:internal failure (the stack trace with --verbose)",
+      "2:bad usage, configuration or input",
+      "3:a check found a problem (chaos, docs --check, cluster status)"
+    },
     subcommands = {
       IngestCommand.class,
       TrainTeacherCommand.class,
@@ -41,9 +56,15 @@ import picocli.CommandLine.ScopeType;
       SqlCommand.class,
       ClusterCommand.class,
       ChaosCommand.class,
+      DocsCommand.class,
       ConfigCommand.class
     })
 public final class Main implements Callable<Integer> {
+  /** Exit code of a check that ran and found a problem. */
+  static final int CHECK_FAILED = 3;
+
+  @Spec CommandSpec spec;
+
   @Option(
       names = "--config",
       scope = ScopeType.INHERIT,
@@ -70,7 +91,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    CommandLine.usage(this, System.out);
+    spec.commandLine().usage(spec.commandLine().getOut());
     return 0;
   }
 
@@ -93,9 +114,7 @@ public final class Main implements Callable<Integer> {
 
   static String runId(EdlConfig config) {
     String id = config.get(EdlConfig.RUN_ID);
-    return id.isEmpty()
-        ? LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-        : id;
+    return id.isEmpty() ? ResultsFiles.stamp() : id;
   }
 
   static Lake lake(EdlConfig config, String command) {
@@ -111,6 +130,11 @@ public final class Main implements Callable<Integer> {
   public static int run(String... args) {
     Main main = new Main();
     CommandLine cli = new CommandLine(main);
+    PrintWriter stdout =
+        new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+    PrintWriter stderr =
+        new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+    cli.setOut(stdout).setErr(stderr);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           boolean userError = e instanceof EdlException;
@@ -122,24 +146,33 @@ public final class Main implements Callable<Integer> {
               message = cause.getMessage();
             }
           }
-          System.err.println(
+          PrintWriter err = commandLine.getErr();
+          err.println(
               "edl-dist: "
                   + (userError ? "" : "internal error: ")
                   + message.lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip());
           if (main.verbose) {
-            e.printStackTrace();
+            e.printStackTrace(err);
           } else if (!userError) {
-            System.err.println("edl-dist: run again with --verbose for the stack trace");
+            err.println("edl-dist: run again with --verbose for the stack trace");
           }
+          err.flush();
           return userError ? 2 : 1;
         });
     cli.setParameterExceptionHandler(
         (e, argv) -> {
-          System.err.println("edl-dist: " + e.getMessage());
-          System.err.println("edl-dist: see '" + e.getCommandLine().getCommandName() + " --help'");
+          PrintWriter err = e.getCommandLine().getErr();
+          err.println("edl-dist: " + e.getMessage());
+          err.println("edl-dist: see '" + e.getCommandLine().getCommandName() + " --help'");
+          err.flush();
           return 2;
         });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      stdout.flush();
+      stderr.flush();
+    }
   }
 
   /** A user error raised inside a Spark task reaches the driver wrapped; find it. */

@@ -4,8 +4,10 @@ import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.train.TrainStage;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "train",
@@ -17,6 +19,7 @@ import picocli.CommandLine.ParentCommand;
     })
 final class TrainCommand implements Callable<Integer> {
   @ParentCommand Main main;
+  @Spec CommandSpec spec;
 
   @Option(names = "--mode", description = "kd or baseline (train.mode).")
   String mode;
@@ -34,15 +37,20 @@ final class TrainCommand implements Callable<Integer> {
         new TrainStage(Main.lake(config, "train"), config, Main.runId(config))
             .resume(resume)
             .execute();
-    System.out.printf(
-        "train: %s (%s) %,d steps, final loss %.4f, %,.0f samples/s%s, run %s%n",
-        r.student().meta().id(),
-        r.mode(),
-        r.training().steps(),
-        r.training().finalLoss(),
-        r.training().samplesPerSecond(),
-        r.streamed() ? ", streamed" : ", in memory",
-        r.runId());
+    out()
+        .printf(
+            "train: %s (%s) %,d steps, final loss %.4f, %,.0f samples/s%s, run %s%n",
+            r.student().meta().id(),
+            r.mode(),
+            r.training().steps(),
+            r.training().finalLoss(),
+            r.training().samplesPerSecond(),
+            r.streamed() ? ", streamed" : ", in memory",
+            r.runId());
     return 0;
+  }
+
+  private java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
   }
 }

@@ -4,7 +4,9 @@ import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.teacher.TrainTeacherStage;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "train-teacher",
@@ -14,6 +16,7 @@ import picocli.CommandLine.ParentCommand;
             + " model store under a content-hashed version.")
 final class TrainTeacherCommand implements Callable<Integer> {
   @ParentCommand Main main;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
@@ -21,9 +24,14 @@ final class TrainTeacherCommand implements Callable<Integer> {
     TrainTeacherStage.Result r =
         new TrainTeacherStage(Main.lake(config, "train-teacher"), config, Main.runId(config))
             .execute();
-    System.out.printf(
-        "train-teacher: %s, test accuracy %.4f, %.0f s%n",
-        r.teacher().meta().id(), r.testAccuracy(), r.seconds());
+    out()
+        .printf(
+            "train-teacher: %s, test accuracy %.4f, %.0f s%n",
+            r.teacher().meta().id(), r.testAccuracy(), r.seconds());
     return 0;
+  }
+
+  private java.io.PrintWriter out() {
+    return spec.commandLine().getOut();
   }
 }

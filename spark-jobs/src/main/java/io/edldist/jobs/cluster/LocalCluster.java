@@ -2,10 +2,9 @@ package io.edldist.jobs.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.edldist.jobs.runtime.Sessions;
 import io.edldist.udfs.EdlException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real Spark standalone cluster on this machine: one Master and N Workers, each its own JVM bound
@@ -28,9 +28,10 @@ import java.util.TreeMap;
  * <p>The Worker builds each executor's command from {@code SPARK_HOME}; it gets a minimal layout
  * (empty {@code jars/}, {@code conf/} and {@code launcher/target/scala-2.13/}) under the cluster
  * folder, and the application puts its own classpath on the executors through {@code
- * spark.executor.extraClassPath} (see {@link #executorSettings}). The daemons outlive the JVM that
- * started them; their process ids are kept in {@code <dir>/pids/}, so {@code edl-dist cluster stop}
- * in a later process finds them. Logs go to {@code <dir>/logs/}.
+ * spark.executor.extraClassPath} (see {@link #executorSettings}). Daemons start through {@link
+ * JvmProcess}. The daemons outlive the JVM that started them; their process ids are kept in {@code
+ * <dir>/pids/}, so {@code edl-dist cluster stop} in a later process finds them. Logs go to {@code
+ * <dir>/logs/}.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final String HOST = "127.0.0.1";
@@ -72,16 +73,14 @@ public final class LocalCluster implements AutoCloseable {
       String master, boolean alive, int aliveWorkers, int cores, List<String> apps) {}
 
   private final Options options;
-  private final String classpath;
 
-  private LocalCluster(Options options, String classpath) {
+  private LocalCluster(Options options) {
     this.options = options;
-    this.classpath = classpath;
   }
 
   /** Starts Master and Workers and waits until every Worker has registered. */
   public static LocalCluster start(Options options) {
-    LocalCluster cluster = new LocalCluster(options, applicationClasspath());
+    LocalCluster cluster = new LocalCluster(options);
     if (cluster.masterAlive()) {
       throw EdlException.invalid(
           "cluster in " + options.dir(),
@@ -126,7 +125,7 @@ public final class LocalCluster implements AutoCloseable {
       int uiPort = Integer.parseInt(Files.readString(dir.resolve("ui-port")).strip());
       int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
       var options = new Options(dir, 1, 1, "3g", port, uiPort, false);
-      return Optional.of(new LocalCluster(options, applicationClasspath()));
+      return Optional.of(new LocalCluster(options));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
@@ -143,18 +142,7 @@ public final class LocalCluster implements AutoCloseable {
   public Map<String, String> executorSettings() {
     Map<String, String> s = new TreeMap<>();
     s.put("spark.master", masterUrl());
-    s.putAll(sameMachineExecutorSettings());
-    return s;
-  }
-
-  /** Executor settings for a driver whose executors run on this machine from its own jars. */
-  public static Map<String, String> sameMachineExecutorSettings() {
-    Map<String, String> s = new TreeMap<>();
-    s.put("spark.executor.extraClassPath", applicationClasspath());
-    s.put("spark.executorEnv.SPARK_SCALA_VERSION", "2.13");
-    s.put("spark.executor.extraJavaOptions", "-Dai.djl.offline=true");
-    s.put("spark.driver.host", HOST);
-    s.put("spark.driver.bindAddress", HOST);
+    s.putAll(Sessions.sameMachineExecutorSettings());
     return s;
   }
 
@@ -247,10 +235,7 @@ public final class LocalCluster implements AutoCloseable {
         .ifPresent(
             m -> {
               m.destroy();
-              if (m.onExit()
-                      .completeOnTimeout(null, 10, java.util.concurrent.TimeUnit.SECONDS)
-                      .join()
-                  == null) {
+              if (m.onExit().completeOnTimeout(null, 10, TimeUnit.SECONDS).join() == null) {
                 m.destroyForcibly();
               }
             });
@@ -271,28 +256,21 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Starts a daemon JVM; on CPU {@code cpu} only when it is not negative. */
   private void launch(String name, int cpu, List<String> mainAndArgs) {
-    List<String> command = new ArrayList<>();
+    JvmProcess jvm =
+        JvmProcess.of(mainAndArgs.get(0))
+            .args(mainAndArgs.subList(1, mainAndArgs.size()))
+            .env("SPARK_HOME", sparkHome().toString())
+            .env("SPARK_SCALA_VERSION", "2.13")
+            .env("SPARK_LOCAL_IP", HOST);
     if (cpu >= 0) {
-      // taskset execs the JVM: the pid stays the daemon's, and its children inherit the CPU
-      command.addAll(List.of("taskset", "-c", Integer.toString(cpu)));
+      jvm.pinnedTo(cpu);
     }
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(moduleFlags());
-    command.add("-Xmx512m");
-    command.add("-cp");
-    command.add(classpath);
-    command.addAll(mainAndArgs);
-    ProcessBuilder pb = new ProcessBuilder(command);
-    pb.environment().put("SPARK_HOME", sparkHome().toString());
-    pb.environment().put("SPARK_SCALA_VERSION", "2.13");
-    pb.environment().put("SPARK_LOCAL_IP", HOST);
     Path log = options.dir().resolve("logs").resolve(name + ".log");
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Process p = jvm.start(log);
     try {
-      Process p = pb.start();
       Files.writeString(pidFile(name), Long.toString(p.pid()));
     } catch (IOException e) {
-      throw EdlException.cannot("start the Spark " + name, e, "See " + log);
+      throw EdlException.cannot("record the pid of the Spark " + name, e, "See " + log);
     }
   }
 
@@ -313,7 +291,7 @@ public final class LocalCluster implements AutoCloseable {
     try {
       Files.deleteIfExists(pidFile(name));
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw EdlException.cannot("delete " + pidFile(name), e, "Check the cluster folder");
     }
   }
 
@@ -342,23 +320,11 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** The classpath of this JVM: the job jar and every dependency, Spark included. */
-  static String applicationClasspath() {
-    return System.getProperty("java.class.path");
-  }
-
-  /** Spark's module flags as this JVM was started with them (bin/edl-dist and tests set them). */
-  private static List<String> moduleFlags() {
-    return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognized"))
-        .toList();
-  }
-
   private static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(HOST))) {
       return s.getLocalPort();
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw EdlException.cannot("find a free port on " + HOST, e, "Check the loopback interface");
     }
   }
 

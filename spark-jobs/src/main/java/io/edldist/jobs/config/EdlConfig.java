@@ -170,6 +170,12 @@ public final class EdlConfig {
           "Load the training table into memory when it fits this budget; else stream it.");
   public static final Key<Integer> TRAIN_LOG_EVERY =
       positive("train.log-every", "50", "Record the loss in the metrics table every N steps.");
+  public static final Key<Integer> TRAIN_PROGRESS_EVERY =
+      positiveOrZero(
+          "train.progress-every",
+          "0",
+          "When stderr is not a terminal (a log), print the progress line every N steps (0: at"
+              + " every tenth of the run).");
 
   public static final Key<String> BLOCKWISE_TEACHER_NAME =
       string(
@@ -259,13 +265,6 @@ public final class EdlConfig {
       positive("chaos.train-rows", "6000", "Train samples the chaos scenarios run on.");
   public static final Key<Integer> CHAOS_TEST_ROWS =
       positive("chaos.test-rows", "1000", "Test samples the chaos scenarios run on.");
-  public static final Key<String> CHAOS_FAIL_PARTITIONS =
-      string(
-          "chaos.fail-partitions",
-          "",
-          "Test only: infer partitions whose first attempt fails after one batch, e.g. 0,3"
-              + " (empty: off).");
-
   private final Map<String, String> values;
 
   private EdlConfig(Map<String, String> values) {

@@ -4,12 +4,12 @@ import static org.apache.spark.sql.functions.col;
 
 import ai.djl.Model;
 import io.edldist.jobs.config.EdlConfig;
-import io.edldist.jobs.infer.InferStage;
-import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
+import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.jobs.report.Report;
+import io.edldist.jobs.results.ModelScore;
 import io.edldist.jobs.train.TrainStage;
 import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.model.ModelBundle;
@@ -28,18 +28,6 @@ import java.util.Map;
  * report.md, PNG charts) under {@code reports/<run>/}.
  */
 public final class EvaluateStage {
-  /** One evaluated model. */
-  public record ModelScore(
-      String role,
-      String id,
-      String arch,
-      double accuracy,
-      double agreement,
-      long params,
-      long sizeBytes,
-      double latencyBatch1Ms,
-      double latencyBatch256Ms) {}
-
   /** What the stage did. */
   public record Result(List<ModelScore> models, long softLabelRows, String reportDir) {}
 
@@ -62,8 +50,11 @@ public final class EvaluateStage {
 
   public Result execute() {
     ModelStore store = new ModelStore(lake);
-    ModelBundle teacher = InferStage.teacher(lake, config);
-    Features features = IngestStage.features(lake);
+    SamplesMeta samples = SamplesMeta.of(lake);
+    ModelBundle teacher =
+        store.teacher(
+            config.get(EdlConfig.TEACHER_NAME), config.get(EdlConfig.TEACHER_PATH), samples);
+    Features features = samples.features();
     var softLabels =
         lake.read(Lake.SOFT_LABELS).where(col("teacher_id").equalTo(teacher.meta().id()));
     long softLabelRows = softLabels.count();

@@ -2,6 +2,7 @@ package io.edldist.jobs.ingest;
 
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
 import java.io.IOException;
@@ -35,11 +36,6 @@ import org.apache.spark.sql.types.StructType;
  * id column or input order (Parquet/CSV).
  */
 public final class IngestStage {
-  public static final String PROP_TYPE = "edl.feature.type";
-  public static final String PROP_SHAPE = "edl.feature.shape";
-  public static final String PROP_CLASSES = "edl.classes";
-  public static final String PROP_SOURCE = "edl.source";
-
   public static final StructType REJECTS_SCHEMA =
       new StructType()
           .add("source", DataTypes.StringType, false)
@@ -144,7 +140,7 @@ public final class IngestStage {
                 schema);
     writeRejects(
         dir.toString(), bad.isEmpty() ? null : lake.spark().createDataFrame(bad, REJECTS_SCHEMA));
-    writeSamples(samples, new Features(Features.UINT8, shape), classes, source);
+    writeSamples(samples, new SamplesMeta(new Features(Features.UINT8, shape), classes, source));
     long trainGood = good.stream().filter(r -> r.getString(1).equals("train")).count();
     return new Result(trainGood, good.size() - trainGood, bad.size(), reasons, false);
   }
@@ -191,17 +187,17 @@ public final class IngestStage {
 
   boolean upToDate(String source) {
     return lake.hasTable(Lake.SAMPLES)
-        && source.equals(lake.properties(Lake.SAMPLES).get(PROP_SOURCE));
+        && source.equals(lake.properties(Lake.SAMPLES).get(SamplesMeta.SOURCE));
   }
 
   /**
-   * Replaces {@code samples} and its properties in a single commit (CREATE OR REPLACE ... AS
-   * SELECT), so readers see the old table or the new one, never a mix. When the input changed, the
-   * soft labels of the old samples are deleted first: their ids now name other samples.
+   * Replaces {@code samples} and its properties in a single commit ({@link Lake#replaceSamples}).
+   * When the input changed, the soft labels of the old samples are deleted first: their ids now
+   * name other samples.
    */
-  void writeSamples(Dataset<Row> samples, Features features, int classes, String source) {
+  void writeSamples(Dataset<Row> samples, SamplesMeta meta) {
     if (lake.hasTable(Lake.SAMPLES)
-        && !source.equals(lake.properties(Lake.SAMPLES).get(PROP_SOURCE))
+        && !meta.source().equals(lake.properties(Lake.SAMPLES).get(SamplesMeta.SOURCE))
         && lake.hasTable(Lake.SOFT_LABELS)) {
       long stale = lake.read(Lake.SOFT_LABELS).count();
       lake.spark().sql("DELETE FROM delta.`" + lake.path(Lake.SOFT_LABELS) + "`");
@@ -210,34 +206,7 @@ public final class IngestStage {
               + " again)%n",
           stale);
     }
-    String view = "edl_ingest_" + Long.toHexString(System.nanoTime());
-    samples.createOrReplaceTempView(view);
-    lake.spark()
-        .sql(
-            "CREATE OR REPLACE TABLE delta.`"
-                + lake.path(Lake.SAMPLES)
-                + "` USING delta "
-                + "TBLPROPERTIES ('"
-                + PROP_TYPE
-                + "'='"
-                + features.type()
-                + "', '"
-                + PROP_SHAPE
-                + "'='"
-                + features.shapeString()
-                + "', '"
-                + PROP_CLASSES
-                + "'='"
-                + classes
-                + "', '"
-                + PROP_SOURCE
-                + "'='"
-                + source.replace("'", "")
-                + "') "
-                + "AS SELECT * FROM "
-                + view
-                + " ORDER BY id");
-    lake.spark().catalog().dropTempView(view);
+    lake.replaceSamples(samples, meta);
   }
 
   /** Replaces the rejects of this source (a re-run does not duplicate them). */
@@ -261,24 +230,6 @@ public final class IngestStage {
         .mode("overwrite")
         .option("replaceWhere", "source = '" + source.replace("'", "''") + "'")
         .save(lake.path(Lake.REJECTS));
-  }
-
-  /** Feature description recorded by ingest; fails clearly when the table predates it. */
-  public static Features features(Lake lake) {
-    Map<String, String> props = lake.properties(Lake.SAMPLES);
-    String type = props.get(PROP_TYPE);
-    String shape = props.get(PROP_SHAPE);
-    if (type == null || shape == null) {
-      throw EdlException.invalid(
-          "table " + lake.path(Lake.SAMPLES),
-          "it lacks the " + PROP_TYPE + " / " + PROP_SHAPE + " properties that ingest records",
-          "Re-create it with 'edl-dist ingest'");
-    }
-    return new Features(type, Features.parseShape(shape));
-  }
-
-  public static int classes(Lake lake) {
-    return Integer.parseInt(lake.properties(Lake.SAMPLES).getOrDefault(PROP_CLASSES, "10"));
   }
 
   static String fingerprint(Path... paths) {

@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.to_json;
 
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
 import java.nio.file.Files;
@@ -157,7 +158,8 @@ final class TabularIngest {
             : classified
                 .where("reason IS NOT NULL")
                 .select(lit(source).as("source"), col("_record").as("record"), col("reason")));
-    stage.writeSamples(samples, new Features(Features.FLOAT, shape), classes, fingerprint);
+    stage.writeSamples(
+        samples, new SamplesMeta(new Features(Features.FLOAT, shape), classes, fingerprint));
     classified.unpersist();
     shaped.unpersist();
     return new IngestStage.Result(train, test, rejected, reasons, false);

@@ -45,7 +45,7 @@ public final class Lake {
   private static String normalise(String root) {
     String r = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
     if (!r.contains("://") && !r.startsWith("file:")) {
-      r = java.nio.file.Path.of(r).toAbsolutePath().normalize().toString();
+      r = absolute(r);
     }
     return r;
   }
@@ -92,6 +92,39 @@ public final class Lake {
     long version =
         DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
     return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+  }
+
+  /**
+   * Replaces the {@code samples} table with {@code rows} and its properties in one commit ({@code
+   * CREATE OR REPLACE ... AS SELECT}, rows in id order), so readers see the old table or the new
+   * one, never a mix.
+   */
+  public void replaceSamples(Dataset<Row> rows, SamplesMeta meta) {
+    String view = "edl_samples_" + Long.toHexString(System.nanoTime());
+    rows.createOrReplaceTempView(view);
+    StringBuilder properties = new StringBuilder();
+    meta.properties()
+        .forEach(
+            (k, v) ->
+                properties
+                    .append(properties.length() == 0 ? "" : ", ")
+                    .append("'")
+                    .append(k)
+                    .append("'='")
+                    .append(v.replace("'", ""))
+                    .append("'"));
+    try {
+      spark.sql(
+          "CREATE OR REPLACE TABLE delta.`"
+              + path(SAMPLES)
+              + "` USING delta TBLPROPERTIES ("
+              + properties
+              + ") AS SELECT * FROM "
+              + view
+              + " ORDER BY id");
+    } finally {
+      spark.catalog().dropTempView(view);
+    }
   }
 
   /** Last modification time of a file or folder, in milliseconds; 0 when it does not exist. */
@@ -215,6 +248,34 @@ public final class Lake {
     } catch (IOException e) {
       throw EdlException.cannot("read " + path(relative), e, "Check the lake's storage");
     }
+  }
+
+  /**
+   * Reads a whole file outside the lake (a teacher file, say) through Hadoop's FileSystem: a local
+   * path or any URI Hadoop knows ({@code file://}, {@code s3a://}, {@code hdfs://}).
+   *
+   * @param setting the setting or flag that named the file, for the error message
+   */
+  public byte[] readExternal(String location, String setting) {
+    Path path = new Path(location.contains("://") ? location : "file://" + absolute(location));
+    try {
+      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.isFile(path)) {
+        throw EdlException.invalid(
+            setting + " " + location,
+            "no such file",
+            "Point it at an existing file (a local path, file://, s3a:// or hdfs://)");
+      }
+      try (InputStream in = fs.open(path)) {
+        return in.readAllBytes();
+      }
+    } catch (IOException e) {
+      throw EdlException.cannot("read " + setting + " " + location, e, "Check the path and access");
+    }
+  }
+
+  private static String absolute(String local) {
+    return java.nio.file.Path.of(local).toAbsolutePath().normalize().toString();
   }
 
   public Optional<String> readIfExists(String relative) {

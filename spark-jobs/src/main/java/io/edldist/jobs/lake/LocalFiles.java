@@ -20,4 +20,14 @@ public final class LocalFiles {
       }
     }
   }
+
+  /** Copies a folder and everything under it to {@code to}, which must not exist yet. */
+  public static void copyTree(Path from, Path to) throws IOException {
+    Files.createDirectories(to.toAbsolutePath().getParent());
+    try (var paths = Files.walk(from)) {
+      for (Path p : paths.toList()) {
+        Files.copy(p, to.resolve(from.relativize(p).toString()));
+      }
+    }
+  }
 }

@@ -1,6 +1,6 @@
 package io.edldist.jobs.lake;
 
-import io.edldist.jobs.cluster.ExecutorTimeline;
+import io.edldist.jobs.runtime.ExecutorTimeline;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;

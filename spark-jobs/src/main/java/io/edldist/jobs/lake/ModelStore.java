@@ -1,10 +1,16 @@
 package io.edldist.jobs.lake;
 
+import ai.djl.inference.Predictor;
+import ai.djl.translate.TranslateException;
 import io.edldist.udfs.EdlException;
+import io.edldist.udfs.infer.BatchTranslator;
+import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.model.ModelBundle;
+import io.edldist.udfs.model.ModelCache;
 import io.edldist.udfs.model.ModelMeta;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -13,6 +19,9 @@ import java.util.TreeMap;
  * Models in the lake: {@code models/<name>/<version>/} holds the weight files and {@code
  * model.json}; {@code models/<name>/LATEST} names the version written last. Versions are content
  * hashes, so saving the same weights twice is a no-op and a version never changes meaning.
+ *
+ * <p>It also resolves "the teacher" every stage means ({@link #teacher}): a TorchScript file the
+ * user names, or the latest stored version. Resolving reads; only {@link #save} writes.
  */
 public final class ModelStore {
   private final Lake lake;
@@ -73,6 +82,65 @@ public final class ModelStore {
           "read " + lake.path(dir + "/model.json"),
           e,
           "Re-create the model; its metadata is corrupt");
+    }
+  }
+
+  /**
+   * The teacher: the TorchScript file {@code torchScriptPath} when it is not empty (read through
+   * Hadoop's FileSystem, bundled for the samples' shape and classes, not stored), else the latest
+   * stored version of {@code name}.
+   */
+  public ModelBundle teacher(String name, String torchScriptPath, SamplesMeta samples) {
+    if (torchScriptPath.isEmpty()) {
+      return latestOrFail(name, "edl-dist train-teacher");
+    }
+    byte[] pt = lake.readExternal(torchScriptPath, "teacher.path");
+    return ModelBundle.ofTorchScript(name, pt, samples.features().shape(), samples.classes());
+  }
+
+  /**
+   * Loads the teacher here and runs one sample through it, so a broken or mismatched model fails in
+   * seconds with one error, before any executor is asked to load it.
+   */
+  public static void check(ModelBundle teacher, Features features) {
+    ModelMeta meta = teacher.meta();
+    if (ModelMeta.DJL.equals(meta.format())
+        && !Arrays.equals(meta.inputShape(), features.shape())) {
+      throw EdlException.invalid(
+          "teacher " + meta.id(),
+          "it takes samples of shape "
+              + Arrays.toString(meta.inputShape())
+              + " but samples holds "
+              + Arrays.toString(features.shape()),
+          "Train a teacher on this data (edl-dist train-teacher) or ingest matching data");
+    }
+    try (Predictor<BatchTranslator.Batch, float[]> p =
+        ModelCache.get(teacher).newPredictor(new BatchTranslator())) {
+      float[] out =
+          p.predict(new BatchTranslator.Batch(new float[features.size()], 1, features.longShape()));
+      if (out.length != meta.classes()) {
+        throw EdlException.invalid(
+            "teacher " + meta.id(),
+            "it returns "
+                + out.length
+                + " values per sample but the data has "
+                + meta.classes()
+                + " classes",
+            "Use a teacher trained for these classes");
+      }
+    } catch (TranslateException | RuntimeException e) {
+      if (e instanceof EdlException ee) {
+        throw ee;
+      }
+      throw EdlException.cannot(
+          "run teacher "
+              + meta.id()
+              + " on one sample of shape "
+              + Arrays.toString(features.shape()),
+          e,
+          "Check that the teacher takes float input [batch, "
+              + features.shapeString()
+              + "] scaled to [0, 1]");
     }
   }
 

@@ -4,11 +4,11 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.edldist.jobs.cluster.ExecutorTimeline;
-import io.edldist.jobs.evaluate.EvaluateStage.ModelScore;
 import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.results.ModelScore;
+import io.edldist.jobs.runtime.ExecutorTimeline;
+import io.edldist.udfs.EdlException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,7 +83,9 @@ public final class Report {
       if (!curves.isEmpty()) {
         Charts.lineChart("Training loss", "step", "loss", curves, tmp.resolve("training_loss.png"));
       }
-      executorTimeline(lake, runId, tmp.resolve(TIMELINE_PNG));
+      if (lake.hasTable(Lake.METRICS)) {
+        executorTimeline(runMetrics(), tmp.resolve(TIMELINE_PNG));
+      }
       try (var files = Files.list(tmp)) {
         for (Path f : files.toList()) {
           lake.writeBytes(folder() + "/" + f.getFileName(), Files.readAllBytes(f));
@@ -92,7 +94,8 @@ public final class Report {
       }
       Files.delete(tmp);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw EdlException.cannot(
+          "write the report's charts", e, "Check free space in the temporary folder");
     }
     return lake.path(folder());
   }
@@ -162,34 +165,34 @@ public final class Report {
     }
     md.append("![accuracy against size](accuracy_vs_size.png)\n\n");
     md.append("![training loss](training_loss.png)\n");
-    if (hasExecutorTimeline(lake, runId)) {
+    if (lake.hasTable(Lake.METRICS) && hasExecutorTimeline(runMetrics())) {
       md.append("\n![executors over time](").append(TIMELINE_PNG).append(")\n");
     }
     return md.toString();
   }
 
   /**
-   * Draws the executors each application held over the run (from the {@code executors} points in
-   * {@code metrics}) as step lines, one per application, with the span of every stage that recorded
-   * its {@code seconds} shaded behind it. Does nothing when the run has no executor points (local
+   * Draws the executors each application held (from the {@code executors} points of these {@code
+   * metrics} rows) as step lines, one per application, with the span of every stage that recorded
+   * its {@code seconds} shaded behind it. Does nothing when there are no executor points (local
    * mode).
    *
-   * @param runId the run, or null for every run in the lake
    * @return whether a chart was written
    */
-  public static boolean executorTimeline(Lake lake, String runId, Path png) throws IOException {
-    if (!hasExecutorTimeline(lake, runId)) {
+  public static boolean executorTimeline(Dataset<Row> metrics, Path png) throws IOException {
+    if (!hasExecutorTimeline(metrics)) {
       return false;
     }
-    Dataset<Row> run = runMetrics(lake, runId);
     List<Row> points =
-        run.where(col("stage").equalTo(ExecutorTimeline.STAGE))
+        metrics
+            .where(col("stage").equalTo(ExecutorTimeline.STAGE))
             .select("name", "step", "value")
             .orderBy("step")
             .collectAsList();
     long t0 = points.get(0).getLong(1);
     List<Row> stages =
-        run.where(col("name").equalTo("seconds"))
+        metrics
+            .where(col("name").equalTo("seconds"))
             .select(col("stage"), col("value"), col("ts").cast("double"))
             .orderBy("ts")
             .collectAsList();
@@ -232,14 +235,12 @@ public final class Report {
     return new Charts.Series(app, x, y);
   }
 
-  private static boolean hasExecutorTimeline(Lake lake, String runId) {
-    return lake.hasTable(Lake.METRICS)
-        && !runMetrics(lake, runId).where(col("stage").equalTo(ExecutorTimeline.STAGE)).isEmpty();
+  private static boolean hasExecutorTimeline(Dataset<Row> metrics) {
+    return !metrics.where(col("stage").equalTo(ExecutorTimeline.STAGE)).isEmpty();
   }
 
-  private static Dataset<Row> runMetrics(Lake lake, String runId) {
-    Dataset<Row> all = lake.read(Lake.METRICS);
-    return runId == null ? all : all.where(col("run_id").equalTo(runId));
+  private Dataset<Row> runMetrics() {
+    return lake.read(Lake.METRICS).where(col("run_id").equalTo(runId));
   }
 
   /** The summary as a Markdown table; the CLI prints the same table. */

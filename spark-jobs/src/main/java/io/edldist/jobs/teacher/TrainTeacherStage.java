@@ -5,10 +5,10 @@ import static org.apache.spark.sql.functions.col;
 import ai.djl.Model;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.evaluate.TestSet;
-import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
+import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.jobs.train.Models;
 import io.edldist.jobs.train.Trainer;
 import io.edldist.jobs.train.TrainingData;
@@ -16,6 +16,9 @@ import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.kd.DistillationLoss;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelMeta;
+import io.edldist.udfs.train.Schedule;
+import io.edldist.udfs.train.TrainLoop;
+import io.edldist.udfs.train.TrainSettings;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -53,8 +56,9 @@ public final class TrainTeacherStage {
         return new Result(existing.get(), Double.NaN, 0, true);
       }
     }
-    Features features = IngestStage.features(lake);
-    int classes = IngestStage.classes(lake);
+    SamplesMeta samplesMeta = SamplesMeta.of(lake);
+    Features features = samplesMeta.features();
+    int classes = samplesMeta.classes();
     long seed = config.get(EdlConfig.SEED);
     Dataset<Row> samples = lake.read(Lake.SAMPLES);
     TrainingData data =
@@ -69,18 +73,19 @@ public final class TrainTeacherStage {
             classes);
     Metrics metrics = new Metrics(runId, "train-teacher");
     try (Model model = Models.create(meta, seed)) {
-      Trainer.Settings settings =
-          new Trainer.Settings(
-              "train-teacher",
-              config.get(EdlConfig.TEACHER_EPOCHS),
-              config.get(EdlConfig.TEACHER_BATCH_SIZE),
-              config.get(EdlConfig.TEACHER_LEARNING_RATE),
-              config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
-              seed,
-              new DistillationLoss(1, 1),
-              Integer.MAX_VALUE,
-              config.get(EdlConfig.TRAIN_LOG_EVERY));
-      Trainer.Result trained = new Trainer(model, settings).metrics(metrics).fit(data, false);
+      TrainSettings settings =
+          TrainSettings.builder()
+              .setLabel("train-teacher")
+              .setEpochs(config.get(EdlConfig.TEACHER_EPOCHS))
+              .setBatchSize(config.get(EdlConfig.TEACHER_BATCH_SIZE))
+              .setLearningRate(config.get(EdlConfig.TEACHER_LEARNING_RATE))
+              .optSchedule(Schedule.named(config.get(EdlConfig.TRAIN_LR_SCHEDULE)))
+              .optSeed(seed)
+              .build();
+      TrainLoop.Result trained =
+          new Trainer(model, settings, DistillationLoss.HARD_LABELS)
+              .metrics(metrics, config.get(EdlConfig.TRAIN_LOG_EVERY))
+              .fit(data, false);
       ModelBundle bundle = store.save(ModelBundle.ofBlock(meta, model));
       TestSet test = TestSet.of(samples.where(col("split").equalTo("test")), features, false);
       double accuracy = test.size() == 0 ? Double.NaN : test.accuracy(test.predictions(model, 256));

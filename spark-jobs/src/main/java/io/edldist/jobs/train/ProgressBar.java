@@ -5,8 +5,8 @@ import java.util.Locale;
 
 /**
  * The training progress line: epoch, a bar, step, loss and samples/s, with an ETA. On a terminal it
- * redraws in place; in a log (Airflow, spark-submit in cluster mode) it prints a line every 10% so
- * logs stay short.
+ * redraws in place; in a log (Airflow, spark-submit in cluster mode) it prints a line every {@code
+ * every} steps, or at every tenth of the run so logs stay short.
  */
 final class ProgressBar {
   private final String label;
@@ -14,14 +14,19 @@ final class ProgressBar {
   private final int epochs;
   private final PrintStream out;
   private final boolean terminal;
+  private final int every;
   private final long startNanos = System.nanoTime();
   private long lastDraw;
   private int lastDecile = -1;
 
-  ProgressBar(String label, long totalSteps, int epochs, PrintStream out) {
+  /**
+   * @param every in a log, a line every this many steps; 0 for a line at every tenth of the run
+   */
+  ProgressBar(String label, long totalSteps, int epochs, int every, PrintStream out) {
     this.label = label;
     this.totalSteps = Math.max(1, totalSteps);
     this.epochs = epochs;
+    this.every = every;
     this.out = out;
     this.terminal = System.console() != null;
   }
@@ -31,7 +36,13 @@ final class ProgressBar {
     double fraction = Math.min(1.0, (double) step / totalSteps);
     int decile = (int) (fraction * 10);
     boolean last = step >= totalSteps;
-    if (terminal ? now - lastDraw < 200_000_000L && !last : decile == lastDecile && !last) {
+    boolean due;
+    if (terminal) {
+      due = now - lastDraw >= 200_000_000L;
+    } else {
+      due = every > 0 ? step % every == 0 : decile != lastDecile;
+    }
+    if (!due && !last) {
       return;
     }
     lastDraw = now;

@@ -4,16 +4,20 @@ import static org.apache.spark.sql.functions.col;
 
 import ai.djl.Model;
 import io.edldist.jobs.config.EdlConfig;
-import io.edldist.jobs.infer.InferStage;
-import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
+import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.kd.DistillationLoss;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelMeta;
+import io.edldist.udfs.train.Schedule;
+import io.edldist.udfs.train.TrainLoop;
+import io.edldist.udfs.train.TrainSettings;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -28,13 +32,17 @@ import org.apache.spark.sql.Row;
 public final class TrainStage {
   /** What the stage did. */
   public record Result(
-      ModelBundle student, String mode, Trainer.Result training, boolean streamed, String runId) {}
+      ModelBundle student,
+      String mode,
+      TrainLoop.Result training,
+      boolean streamed,
+      String runId) {}
 
   private final Lake lake;
   private final EdlConfig config;
   private final String runId;
   private boolean resume;
-  private long stopAfter = Long.MAX_VALUE;
+  private final List<TrainLoop.Listener> listeners = new ArrayList<>();
 
   public TrainStage(Lake lake, EdlConfig config, String runId) {
     this.lake = lake;
@@ -42,9 +50,9 @@ public final class TrainStage {
     this.runId = runId;
   }
 
-  /** Stops after this many steps without saving the student, as a crash would (for tests). */
-  public TrainStage stopAfter(long steps) {
-    this.stopAfter = steps;
+  /** Observes every training step (progress reporting; a listener that throws stops the run). */
+  public TrainStage listener(TrainLoop.Listener value) {
+    listeners.add(value);
     return this;
   }
 
@@ -62,13 +70,14 @@ public final class TrainStage {
     String mode = config.get(EdlConfig.TRAIN_MODE);
     boolean kd = mode.equals("kd");
     String name = studentName(mode);
-    Features features = IngestStage.features(lake);
-    int classes = IngestStage.classes(lake);
+    SamplesMeta samples = SamplesMeta.of(lake);
+    Features features = samples.features();
+    int classes = samples.classes();
     long seed = config.get(EdlConfig.SEED);
-    Dataset<Row> rows = kd ? softLabels() : trainSamples();
+    Dataset<Row> rows = kd ? softLabels(samples) : trainSamples();
     long count = rows.count();
     if (kd) {
-      requireAllSoftLabels(count);
+      requireAllSoftLabels(count, samples);
     }
     boolean streamed = count * bytesPerRow(features, kd ? classes : 0) > memoryBudget();
     TrainingData data =
@@ -85,18 +94,18 @@ public final class TrainStage {
     String run = resume ? resumeRun(name) : runId;
     Metrics metrics = new Metrics(run, "train-" + mode);
     double alpha = kd ? config.get(EdlConfig.TRAIN_ALPHA) : 1.0;
-    Trainer.Settings settings =
-        studentSettings(config, "train " + mode, config.get(EdlConfig.TRAIN_EPOCHS), alpha);
     try (Model model = Models.create(meta, seed)) {
-      Trainer.Result trained =
-          new Trainer(model, settings)
-              .metrics(metrics)
-              .checkpoints(new Checkpoints(lake, run, name))
-              .stopAfter(stopAfter)
-              .fit(data, resume);
-      if (!trained.finished()) {
-        return new Result(null, mode, trained, streamed, run);
-      }
+      Trainer trainer =
+          new Trainer(
+                  model,
+                  studentSettings(config, "train " + mode, config.get(EdlConfig.TRAIN_EPOCHS)),
+                  loss(config, alpha))
+              .metrics(metrics, config.get(EdlConfig.TRAIN_LOG_EVERY))
+              .progressEvery(config.get(EdlConfig.TRAIN_PROGRESS_EVERY))
+              .checkpoints(
+                  new Checkpoints(lake, run, name), config.get(EdlConfig.TRAIN_CHECKPOINT_EVERY));
+      listeners.forEach(trainer::listener);
+      TrainLoop.Result trained = trainer.fit(data, resume);
       ModelBundle bundle = new ModelStore(lake).save(ModelBundle.ofBlock(meta, model));
       metrics.add("samples_per_second", trained.samplesPerSecond());
       metrics.add("seconds", trained.seconds());
@@ -108,18 +117,20 @@ public final class TrainStage {
   }
 
   /** Training settings of a student from the train.* keys. */
-  public static Trainer.Settings studentSettings(
-      EdlConfig config, String label, int epochs, double alpha) {
-    return new Trainer.Settings(
-        label,
-        epochs,
-        config.get(EdlConfig.TRAIN_BATCH_SIZE),
-        config.get(EdlConfig.TRAIN_LEARNING_RATE),
-        config.get(EdlConfig.TRAIN_LR_SCHEDULE).equals("cosine"),
-        config.get(EdlConfig.SEED),
-        new DistillationLoss(config.get(EdlConfig.TRAIN_TEMPERATURE), alpha),
-        config.get(EdlConfig.TRAIN_CHECKPOINT_EVERY),
-        config.get(EdlConfig.TRAIN_LOG_EVERY));
+  public static TrainSettings studentSettings(EdlConfig config, String label, int epochs) {
+    return TrainSettings.builder()
+        .setLabel(label)
+        .setEpochs(epochs)
+        .setBatchSize(config.get(EdlConfig.TRAIN_BATCH_SIZE))
+        .setLearningRate(config.get(EdlConfig.TRAIN_LEARNING_RATE))
+        .optSchedule(Schedule.named(config.get(EdlConfig.TRAIN_LR_SCHEDULE)))
+        .optSeed(config.get(EdlConfig.SEED))
+        .build();
+  }
+
+  /** The distillation loss at train.temperature with this weight of the hard labels. */
+  public static DistillationLoss loss(EdlConfig config, double alpha) {
+    return new DistillationLoss(config.get(EdlConfig.TRAIN_TEMPERATURE), alpha);
   }
 
   /** Driver memory one row takes in the in-memory path: features, logits, id, label, refs. */
@@ -138,16 +149,23 @@ public final class TrainStage {
     return lake.readPinned(Lake.SAMPLES).where(col("split").equalTo("train"));
   }
 
-  private Dataset<Row> softLabels() {
-    String teacherId = InferStage.teacher(lake, config).meta().id();
+  private Dataset<Row> softLabels(SamplesMeta samples) {
+    String teacherId = teacherId(samples);
     Dataset<Row> rows =
         lake.readPinned(Lake.SOFT_LABELS)
             .where(col("teacher_id").equalTo(teacherId).and(col("split").equalTo("train")));
     return rows;
   }
 
+  private String teacherId(SamplesMeta samples) {
+    return new ModelStore(lake)
+        .teacher(config.get(EdlConfig.TEACHER_NAME), config.get(EdlConfig.TEACHER_PATH), samples)
+        .meta()
+        .id();
+  }
+
   /** Distillation needs a soft label for every train sample. */
-  private void requireAllSoftLabels(long have) {
+  private void requireAllSoftLabels(long have, SamplesMeta samples) {
     long want = trainSamples().count();
     if (have < want) {
       throw EdlException.cannot(
@@ -157,7 +175,7 @@ public final class TrainStage {
               + " of "
               + want
               + " train samples for teacher "
-              + InferStage.teacher(lake, config).meta().id(),
+              + teacherId(samples),
           "Run 'edl-dist infer' first; it scores only the missing samples");
     }
   }

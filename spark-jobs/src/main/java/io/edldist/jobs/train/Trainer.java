@@ -1,104 +1,87 @@
 package io.edldist.jobs.train;
 
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.kd.DistillationLoss;
 import io.edldist.udfs.model.TorchThreads;
 import io.edldist.udfs.train.Adam;
+import io.edldist.udfs.train.TrainLoop;
+import io.edldist.udfs.train.TrainSettings;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.Iterator;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 
 /**
- * The training loop for teachers and students, on the driver: forward, the distillation loss,
- * backward, Adam, on one batch at a time; every batch's tensors live in a sub-manager closed after
- * the step, so memory stays flat. Teacher logits come from the batch (offline distillation, read
- * from {@code soft_labels}) or, for the online baseline of the benchmark, from a teacher called
- * inside the loop. Checkpoints every N steps; a resumed run restarts at the checkpoint's step and
- * sees the same batches as an uninterrupted one. The learning rate follows a cosine decay from its
- * base value to zero over the run (or stays constant): a function of the step alone, so it resumes
- * exactly too.
+ * Trains a teacher or a student on the driver with the distillation loss: {@link TrainLoop}'s steps
+ * over {@link TrainingData}, with what a driver run adds around them: a progress bar, the loss
+ * recorded in {@code metrics} every N steps, a checkpoint every N steps and resuming from the
+ * latest one. Teacher logits come from the batches ({@code soft_labels}); the loss ignores them
+ * when alpha is 1 (hard labels only). A resumed run ends with the same weights as an uninterrupted
+ * one: the batch order and the learning rate are functions of the step.
+ *
+ * <pre>{@code
+ * new Trainer(model, settings, loss).metrics(metrics, 50).checkpoints(checkpoints, 500)
+ *     .fit(data, resume);
+ * }</pre>
  */
 public final class Trainer {
-  /** How to train. */
-  public record Settings(
-      String label,
-      int epochs,
-      int batchSize,
-      double learningRate,
-      boolean cosineSchedule,
-      long seed,
-      DistillationLoss loss,
-      int checkpointEvery,
-      int logEvery) {}
-
-  /** What training did. */
-  public record Result(
-      long steps,
-      long samples,
-      double finalLoss,
-      double seconds,
-      long resumedFromStep,
-      boolean finished) {
-    public double samplesPerSecond() {
-      return seconds > 0 ? samples / seconds : 0;
-    }
-  }
-
   private final Model model;
-  private final Settings settings;
-  private Checkpoints checkpoints;
+  private final TrainSettings settings;
+  private final DistillationLoss loss;
   private Metrics metrics;
-  private Function<TrainingData.Batch, float[]> onlineTeacher;
+  private int logEvery;
+  private Checkpoints checkpoints;
+  private int checkpointEvery;
+  private final List<TrainLoop.Listener> listeners = new ArrayList<>();
   private boolean quiet;
-  private long stopAfter = Long.MAX_VALUE;
+  private int progressEvery;
 
-  public Trainer(Model model, Settings settings) {
+  public Trainer(Model model, TrainSettings settings, DistillationLoss loss) {
     this.model = model;
     this.settings = settings;
+    this.loss = loss;
   }
 
-  Trainer checkpoints(Checkpoints value) {
-    this.checkpoints = value;
-    return this;
-  }
-
-  public Trainer metrics(Metrics value) {
+  /** Records the loss in {@code metrics} every {@code every} steps and at the last step. */
+  public Trainer metrics(Metrics value, int every) {
     this.metrics = value;
+    this.logEvery = every;
     return this;
   }
 
-  /** Computes teacher logits inside the loop instead of reading them: online distillation. */
-  public Trainer onlineTeacher(Function<TrainingData.Batch, float[]> teacher) {
-    this.onlineTeacher = teacher;
+  /** Writes a checkpoint every {@code every} steps; {@code fit(data, true)} resumes from one. */
+  Trainer checkpoints(Checkpoints value, int every) {
+    this.checkpoints = value;
+    this.checkpointEvery = every;
     return this;
   }
 
-  public Trainer quiet(boolean value) {
-    this.quiet = value;
+  /** Observes every step (after the trainer's own metrics and checkpoint). */
+  public Trainer listener(TrainLoop.Listener value) {
+    listeners.add(value);
     return this;
   }
 
-  /** Stops after this many steps, as a crash would, without finishing the run (for tests). */
-  Trainer stopAfter(long steps) {
-    this.stopAfter = steps;
+  /** No progress bar. */
+  public Trainer quiet() {
+    this.quiet = true;
+    return this;
+  }
+
+  /** In a log, a progress line every {@code every} steps (default 0: at every tenth of the run). */
+  public Trainer progressEvery(int every) {
+    this.progressEvery = every;
     return this;
   }
 
@@ -113,25 +96,22 @@ public final class Trainer {
         "epochs=" + settings.epochs(),
         "batch-size=" + settings.batchSize(),
         "learning-rate=" + settings.learningRate(),
-        "lr-schedule=" + (settings.cosineSchedule() ? "cosine" : "constant"),
-        "loss=" + settings.loss(),
-        "rows=" + data.size());
+        "lr-schedule=" + settings.schedule(),
+        "loss=" + loss,
+        "rows=" + data.rows());
   }
 
-  public Result fit(TrainingData data, boolean resume) {
+  public TrainLoop.Result fit(TrainingData data, boolean resume) {
     TorchThreads.set(Runtime.getRuntime().availableProcessors());
     Block block = model.getBlock();
-    List<Pair<String, Parameter>> params = Adam.trainable(block);
     Adam adam = new Adam((float) settings.learningRate());
-    long stepsPerEpoch = (data.size() + settings.batchSize() - 1) / settings.batchSize();
-    long totalSteps = stepsPerEpoch * settings.epochs();
-    long step = 0;
     String fingerprint = fingerprint(data);
+    long start = 0;
     if (resume && checkpoints != null) {
       var saved = checkpoints.latest();
       if (saved.isPresent()) {
         checkSameSettings(saved.get().settings(), fingerprint);
-        step = restore(saved.get(), block, adam);
+        start = restore(saved.get(), block, adam);
       } else {
         System.err.println(
             settings.label()
@@ -140,89 +120,70 @@ public final class Trainer {
                 + "; starting at step 0");
       }
     }
-    long resumedFrom = step;
-    ParameterStore store = new ParameterStore(model.getNDManager(), false);
-    long[] sampleShape = data.features().longShape();
+    TrainLoop<TrainingData.Batch> loop =
+        new TrainLoop<>(
+            block,
+            model.getNDManager(),
+            settings,
+            new Distillation(loss, data.features().longShape(), data.classes()),
+            adam);
     ProgressBar bar =
-        quiet ? null : new ProgressBar(settings.label(), totalSteps, settings.epochs(), System.err);
-    long samples = 0;
-    double lastLoss = Double.NaN;
-    long start = System.nanoTime();
-    if (totalSteps == 0) {
-      throw EdlException.cannot(
-          "train " + settings.label(),
-          "there are no training rows",
-          "Ingest data with a train split");
-    }
-    while (step < totalSteps && step < stopAfter) {
-      int epoch = (int) (step / stepsPerEpoch);
-      Iterator<TrainingData.Batch> batches =
-          data.epoch(epoch, settings.batchSize(), step % stepsPerEpoch);
-      if (!batches.hasNext()) {
-        throw new IllegalStateException("epoch " + epoch + " yielded no batches");
-      }
-      while (batches.hasNext() && step < totalSteps && step < stopAfter) {
-        TrainingData.Batch batch = batches.next();
-        double scale =
-            settings.cosineSchedule() ? 0.5 * (1 + Math.cos(Math.PI * step / totalSteps)) : 1.0;
-        lastLoss = step(block, store, batch, sampleShape, data.classes(), params, adam, scale);
-        step++;
-        samples += batch.n();
-        if (!Double.isFinite(lastLoss)) {
-          throw EdlException.cannot(
-              "train " + settings.label(),
-              "the loss became " + lastLoss + " at step " + step,
-              "Lower the learning rate (train.learning-rate) or check the input features");
-        }
-        if (metrics != null && (step % settings.logEvery() == 0 || step == totalSteps)) {
-          metrics.add("loss", lastLoss, step);
-        }
-        if (checkpoints != null && step % settings.checkpointEvery() == 0 && step < totalSteps) {
-          save(step, fingerprint, block, adam);
-        }
-        if (bar != null) {
-          double secs = (System.nanoTime() - start) / 1e9;
-          bar.update(epoch, step, lastLoss, samples / Math.max(secs, 1e-9));
-        }
-      }
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    boolean finished = step == totalSteps;
-    if (finished && checkpoints != null) {
+        quiet
+            ? null
+            : new ProgressBar(
+                settings.label(),
+                loop.totalSteps(data.rows()),
+                settings.epochs(),
+                progressEvery,
+                System.err);
+    TrainLoop.Result result =
+        loop.run(
+            data,
+            start,
+            p -> {
+              if (bar != null) {
+                bar.update(p.epoch(), p.step(), p.loss(), p.samplesPerSecond());
+              }
+              if (metrics != null && (p.step() % logEvery == 0 || p.step() == p.totalSteps())) {
+                metrics.add("loss", p.loss(), p.step());
+              }
+              if (checkpoints != null
+                  && p.step() % checkpointEvery == 0
+                  && p.step() < p.totalSteps()) {
+                save(p.step(), fingerprint, block, adam);
+              }
+              listeners.forEach(l -> l.onStep(p));
+            });
+    if (checkpoints != null) {
       checkpoints.clear();
     }
-    return new Result(step, samples, lastLoss, seconds, resumedFrom, finished);
+    return result;
   }
 
-  private double step(
-      Block block,
-      ParameterStore store,
-      TrainingData.Batch batch,
-      long[] sampleShape,
-      int classes,
-      List<Pair<String, Parameter>> params,
-      Adam adam,
-      double learningRateScale) {
-    try (NDManager manager = model.getNDManager().newSubManager()) {
+  /** The distillation loss on a batch of features, labels and (when it needs them) logits. */
+  private record Distillation(DistillationLoss loss, long[] sampleShape, int classes)
+      implements TrainLoop.Objective<TrainingData.Batch> {
+    @Override
+    public TrainLoop.Prepared prepare(
+        TrainingData.Batch batch, NDManager manager, ParameterStore store) {
       long[] dims = new long[sampleShape.length + 1];
       dims[0] = batch.n();
       System.arraycopy(sampleShape, 0, dims, 1, sampleShape.length);
-      NDArray x = manager.create(batch.x(), new Shape(dims));
-      NDArray labels = manager.create(batch.labels());
-      NDArray teacher = null;
-      if (settings.loss().needsTeacher()) {
-        float[] logits = onlineTeacher != null ? onlineTeacher.apply(batch) : batch.logits();
-        teacher = manager.create(logits, new Shape(batch.n(), classes));
+      NDList targets = new NDList(manager.create(batch.labels()));
+      if (loss.needsTeacher()) {
+        if (batch.logits() == null) {
+          throw new IllegalStateException("the distillation loss needs batches with logits");
+        }
+        targets.add(manager.create(batch.logits(), new Shape(batch.n(), classes)));
       }
-      float loss;
-      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray out = block.forward(store, new NDList(x), true).singletonOrThrow();
-        NDArray value = settings.loss().evaluate(out, labels, teacher);
-        collector.backward(value);
-        loss = value.getFloat();
-      }
-      adam.step(params, learningRateScale);
-      return loss;
+      return new TrainLoop.Prepared(
+          new NDList(manager.create(batch.x(), new Shape(dims))), targets, batch.n());
+    }
+
+    @Override
+    public NDArray loss(NDList outputs, NDList targets) {
+      return loss.evaluate(
+          outputs.singletonOrThrow(), targets.get(0), targets.size() > 1 ? targets.get(1) : null);
     }
   }
 
@@ -252,7 +213,10 @@ public final class Trainer {
       }
       checkpoints.save(step, fingerprint, bytes.toByteArray(), adam.save());
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw EdlException.cannot(
+          "write a checkpoint of " + settings.label() + " at step " + step,
+          e,
+          "Check the lake's storage");
     }
   }
 
@@ -260,7 +224,6 @@ public final class Trainer {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(saved.params()))) {
       block.loadParameters(model.getNDManager(), in);
       adam.load(saved.optimizer(), model.getNDManager());
-      Adam.trainable(block);
       System.err.println(
           settings.label()
               + ": resumed from checkpoint at step "

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import io.edldist.udfs.infer.Features;
+import io.edldist.udfs.train.TrainLoop;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -28,9 +29,9 @@ import org.apache.spark.sql.catalyst.expressions.XXH64;
  * </ul>
  *
  * <p>Callers pass a dataset pinned to one table version ({@code Lake.readPinned}), so every epoch
- * reads the same rows.
+ * reads the same rows. Other sources (the benchmark's online distillation) subclass it.
  */
-public abstract class TrainingData {
+public abstract class TrainingData implements TrainLoop.Batches<TrainingData.Batch> {
   /** One batch: n samples, features flattened, labels, and teacher logits when present. */
   public record Batch(int n, float[] x, int[] labels, float[] logits) {}
 
@@ -39,17 +40,12 @@ public abstract class TrainingData {
   protected final boolean withLogits;
   protected final long seed;
 
-  TrainingData(Features features, int classes, boolean withLogits, long seed) {
+  protected TrainingData(Features features, int classes, boolean withLogits, long seed) {
     this.features = features;
     this.classes = classes;
     this.withLogits = withLogits;
     this.seed = seed;
   }
-
-  public abstract long size();
-
-  /** Batches of one epoch, after skipping the first {@code skip} batches. */
-  public abstract Iterator<Batch> epoch(int epoch, int batchSize, long skip);
 
   public Features features() {
     return features;
@@ -57,6 +53,15 @@ public abstract class TrainingData {
 
   public int classes() {
     return classes;
+  }
+
+  /** Whether batches carry teacher logits. */
+  public boolean withLogits() {
+    return withLogits;
+  }
+
+  public long seed() {
+    return seed;
   }
 
   static long orderKey(long id, long seed, int epoch) {
@@ -182,7 +187,7 @@ public abstract class TrainingData {
     }
 
     @Override
-    public long size() {
+    public long rows() {
       return ids.length;
     }
 
@@ -230,7 +235,7 @@ public abstract class TrainingData {
     }
 
     @Override
-    public long size() {
+    public long rows() {
       return size;
     }
 

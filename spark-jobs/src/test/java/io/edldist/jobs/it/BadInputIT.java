@@ -149,19 +149,33 @@ class BadInputIT extends SparkTestBase {
   }
 
   @Test
-  void commandsThatNeedEarlierStagesSayWhichCommandToRun() {
+  void commandsThatNeedEarlierStagesSayWhichCommandToRun() throws IOException {
+    assertThat(run("train-teacher")).isEqualTo(2);
+    assertThat(errorLine()).contains("Cannot read table samples").contains("edl-dist ingest");
+    assertThat(run("infer")).isEqualTo(2);
+    assertThat(errorLine()).contains("Cannot read table samples").contains("edl-dist ingest");
+    validIdxFolder(20, 10);
+    assertThat(run("--data", data.toString(), "ingest")).isEqualTo(0);
     assertThat(run("infer")).isEqualTo(2);
     assertThat(errorLine())
         .contains("Cannot find model 'teacher'")
         .contains("edl-dist train-teacher");
-    assertThat(run("train-teacher")).isEqualTo(2);
-    assertThat(errorLine()).contains("Cannot read table samples").contains("edl-dist ingest");
   }
 
   @Test
   void badSqlIsAUserError() {
     assertThat(run("sql", "SELEC nonsense")).isEqualTo(2);
     assertThat(errorLine()).startsWith("edl-dist: Invalid query");
+  }
+
+  @Test
+  void aSqlFunctionCalledWithABadArgumentIsAUserError() {
+    assertThat(run("sql", "SELECT kd_softmax(array(1.0), 0)")).isEqualTo(2);
+    assertThat(errorLine())
+        .startsWith("edl-dist: Invalid kd_softmax temperature 0")
+        .contains("greater than 0");
+    assertThat(run("sql", "SELECT kd_topk(array(1.0, 2.0), 0)")).isEqualTo(2);
+    assertThat(errorLine()).startsWith("edl-dist: Invalid kd_topk k 0");
   }
 
   @Test

@@ -1,7 +1,6 @@
 package io.edldist.jobs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,15 +35,14 @@ class BlockwiseIT extends SparkTestBase {
 
   @BeforeAll
   static void setUp() {
-    assumeThat(Files.isDirectory(FASHION_MNIST)).as("needs dataset-fashion-mnist").isTrue();
     settings = new TreeMap<>(slice());
-    settings.put("blockwise.teacher-epochs", "1");
-    settings.put("blockwise.rows", "256");
-    settings.put("blockwise.epochs", "1");
+    settings.put("blockwise.teacher-epochs", "4");
+    settings.put("blockwise.rows", "1200");
+    settings.put("blockwise.epochs", "2");
     settings.put("blockwise.profile-batches", "1");
     settings.put("blockwise.validation-rows", "200");
     settings.put("blockwise.max-drop", "1");
-    settings.put("blockwise.finetune-epochs", "1");
+    settings.put("blockwise.finetune-epochs", "2");
   }
 
   @Test
@@ -59,9 +57,14 @@ class BlockwiseIT extends SparkTestBase {
         new ObjectMapper()
             .readTree(Files.readString(lakeDir.resolve("reports/bw-it/blockwise.json")));
     assertThat(json.at("/blocks_replaced")).hasSize(6);
-    assertThat(json.at("/teacher/test_accuracy").asDouble()).isGreaterThan(0.2);
+    double teacher = json.at("/teacher/test_accuracy").asDouble();
+    double student = json.at("/student/test_accuracy").asDouble();
+    assertThat(teacher).isEqualTo(r.run().teacher().testAccuracy()).isGreaterThan(0.8);
+    // all six blocks replaced after two epochs each and two epochs of fine-tuning: far above
+    // chance (0.1), agreeing with the teacher it was distilled from on most samples
+    assertThat(student).isGreaterThan(0.4);
+    assertThat(json.at("/student/agreement").asDouble()).isGreaterThan(0.4);
     for (String role : List.of("teacher", "student")) {
-      assertThat(json.at("/" + role + "/test_accuracy").asDouble()).isBetween(0.0, 1.0);
       assertThat(json.at("/" + role + "/params").asLong()).isPositive();
       assertThat(json.at("/" + role + "/macs").asLong()).isPositive();
     }
@@ -80,7 +83,7 @@ class BlockwiseIT extends SparkTestBase {
     again.put("blockwise.finetune-epochs", "0");
     BlockwiseStage.Result r = new BlockwiseStage(lake(), config(again), "bw-it-2").execute();
     assertThat(r.blocks()).hasSize(2).allMatch(BlockwiseStage.BlockRun::reused);
-    assertThat(r.replaced()).containsExactly("block2", "block3");
+    assertThat(r.run().blocksReplaced()).containsExactly("block2", "block3");
     assertThat(r.student().meta().arch()).isEqualTo("vgg-ds:011000");
   }
 

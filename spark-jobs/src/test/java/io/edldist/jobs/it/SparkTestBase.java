@@ -2,7 +2,8 @@ package io.edldist.jobs.it;
 
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
-import io.edldist.jobs.lake.Sessions;
+import io.edldist.jobs.runtime.Sessions;
+import io.edldist.jobs.testdata.SyntheticImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,17 +16,31 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * One Spark session for all integration tests of a JVM: {@code local[2]}, UI off, loopback host,
- * Delta on. Each test class gets its own lake folder.
+ * Delta on. Each test class gets its own lake folder. The data is generated ({@link
+ * SyntheticImages}): {@value #TRAIN} train and {@value #TEST} test images in the Fashion-MNIST
+ * layout, written once per JVM.
  */
 public abstract class SparkTestBase {
-  protected static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+  protected static final int TRAIN = 1200;
+  protected static final int TEST = 400;
   protected static SparkSession spark;
   protected static Path lakeDir;
+  protected static Path data;
 
   @BeforeAll
   static void startSpark() throws Exception {
     spark = Sessions.create(EdlConfig.load(null, sparkSettings()), "edl-dist-tests");
     lakeDir = Files.createTempDirectory("edl-dist-it-lake");
+    data = images();
+  }
+
+  private static synchronized Path images() throws java.io.IOException {
+    if (data == null) {
+      Path dir = Files.createTempDirectory("edl-dist-it-data");
+      dir.toFile().deleteOnExit();
+      data = SyntheticImages.write(dir, TRAIN, TEST);
+    }
+    return data;
   }
 
   @AfterAll
@@ -45,13 +60,11 @@ public abstract class SparkTestBase {
     return s;
   }
 
-  /** Settings for a small, fast pipeline on a slice of Fashion-MNIST. */
+  /** Settings for a small, fast pipeline on the generated images. */
   protected static Map<String, String> slice() {
     Map<String, String> s = new TreeMap<>(sparkSettings());
     s.put("lake", lakeDir.toString());
-    s.put("data", FASHION_MNIST.toString());
-    s.put("ingest.train-limit", "1200");
-    s.put("ingest.test-limit", "400");
+    s.put("data", data.toString());
     s.put("teacher.epochs", "3");
     s.put("train.epochs", "2");
     s.put("infer.rows-per-commit", "500");

@@ -3,6 +3,7 @@ package io.edldist.jobs.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.edldist.jobs.ingest.IngestStage;
+import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.udfs.infer.Features;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,8 +65,8 @@ class TabularIngestIT extends SparkTestBase {
         new io.edldist.jobs.lake.Lake(spark, lakeDir.resolve("csv").toString())
             .properties("samples");
     assertThat(props)
-        .containsEntry(IngestStage.PROP_TYPE, Features.FLOAT)
-        .containsEntry(IngestStage.PROP_SHAPE, "3");
+        .containsEntry(SamplesMeta.TYPE, Features.FLOAT)
+        .containsEntry(SamplesMeta.SHAPE, "3");
 
     // a re-run replaces the rejects of this source instead of adding them again
     new IngestStage(new io.edldist.jobs.lake.Lake(spark, lakeDir.resolve("csv").toString()), config)

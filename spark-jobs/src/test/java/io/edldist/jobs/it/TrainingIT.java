@@ -2,17 +2,17 @@ package io.edldist.jobs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import ai.djl.Model;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.jobs.train.TrainStage;
 import io.edldist.jobs.train.TrainingData;
 import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.model.ModelBundle;
-import java.nio.file.Files;
+import io.edldist.udfs.train.TrainLoop;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -28,7 +28,6 @@ class TrainingIT extends SparkTestBase {
 
   @BeforeAll
   static void ingest() {
-    assumeThat(Files.isDirectory(FASHION_MNIST)).as("needs dataset-fashion-mnist").isTrue();
     settings = slice();
     settings.put("ingest.train-limit", "600");
     settings.put("ingest.test-limit", "100");
@@ -37,11 +36,11 @@ class TrainingIT extends SparkTestBase {
 
   @Test
   void streamingAndInMemoryServeTheSameBatches() {
-    Features features = IngestStage.features(lake());
+    Features features = SamplesMeta.of(lake()).features();
     Dataset<Row> rows = lake().read(Lake.SAMPLES).where("split = 'train'");
     TrainingData memory = TrainingData.inMemory(rows, features, 10, false, 42);
     TrainingData stream = TrainingData.streaming(rows, features, 10, false, 42);
-    assertThat(memory.size()).isEqualTo(stream.size()).isEqualTo(600);
+    assertThat(memory.rows()).isEqualTo(stream.rows()).isEqualTo(600);
     for (int epoch = 0; epoch < 2; epoch++) {
       List<TrainingData.Batch> a = all(memory.epoch(epoch, 64, 0));
       List<TrainingData.Batch> b = all(stream.epoch(epoch, 64, 0));
@@ -67,16 +66,17 @@ class TrainingIT extends SparkTestBase {
     // a finished run leaves no checkpoints behind
     assertThat(lake().list("checkpoints/resume/student-baseline")).isEmpty();
 
-    // the same run killed after step 7: its checkpoint is all that is left
-    TrainStage.Result cut =
-        new TrainStage(lake(), base.with(EdlConfig.TRAIN_CHECKPOINT_EVERY, 7), "resume")
-            .stopAfter(9)
-            .execute();
-    assertThat(cut.training().steps()).isEqualTo(9);
+    // the same run crashing after step 9: its checkpoint at step 7 is all that is left
+    assertThatThrownBy(
+            () ->
+                new TrainStage(lake(), base.with(EdlConfig.TRAIN_CHECKPOINT_EVERY, 7), "resume")
+                    .listener(crashAfter(9))
+                    .execute())
+        .hasMessageContaining("crash after step 9");
     assertThat(lake().list("checkpoints/resume/student-baseline"))
         .containsExactly("step-0000000007");
     TrainStage.Result resumed = new TrainStage(lake(), base, "resume").resume(true).execute();
-    assertThat(resumed.training().resumedFromStep()).isEqualTo(7);
+    assertThat(resumed.training().startStep()).isEqualTo(7);
     assertThat(resumed.training().steps()).isEqualTo(20);
     assertThat(resumed.student().meta().version()).isEqualTo(full.student().meta().version());
   }
@@ -84,7 +84,9 @@ class TrainingIT extends SparkTestBase {
   @Test
   void resumingWithOtherSettingsIsRefused() {
     EdlConfig base = baseline("mismatch", 5);
-    new TrainStage(lake(), base, "mismatch").stopAfter(6).execute();
+    assertThatThrownBy(
+            () -> new TrainStage(lake(), base, "mismatch").listener(crashAfter(6)).execute())
+        .hasMessageContaining("crash");
     assertThatThrownBy(
             () ->
                 new TrainStage(lake(), base.with(EdlConfig.TRAIN_LEARNING_RATE, 0.01), "mismatch")
@@ -127,6 +129,15 @@ class TrainingIT extends SparkTestBase {
                 "train.epochs", "2",
                 "train.batch-size", "64",
                 "run.id", run));
+  }
+
+  /** A listener that stops the run after {@code step}, as a crash would. */
+  private static TrainLoop.Listener crashAfter(long step) {
+    return p -> {
+      if (p.step() == step) {
+        throw new IllegalStateException("crash after step " + step);
+      }
+    };
   }
 
   private static List<TrainingData.Batch> all(Iterator<TrainingData.Batch> it) {

@@ -6,15 +6,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import io.edldist.udfs.EdlException;
 import io.edldist.udfs.model.BlockwiseModels;
 import io.edldist.udfs.model.BlockwiseModels.ConvBlock;
 import io.edldist.udfs.model.ModelBundle;
@@ -22,10 +16,13 @@ import io.edldist.udfs.model.ModelCache;
 import io.edldist.udfs.model.ModelMeta;
 import io.edldist.udfs.model.TorchThreads;
 import io.edldist.udfs.train.Adam;
+import io.edldist.udfs.train.TrainLoop;
+import io.edldist.udfs.train.TrainSettings;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Random;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -43,25 +40,18 @@ import org.apache.spark.broadcast.Broadcast;
  * batch of activations at a time, plus the broadcast training slice.
  *
  * <p>The teacher is a broadcast {@link ModelBundle} loaded once per JVM ({@link ModelCache}) and
- * shared read-only by concurrent tasks. Each task sets libtorch to {@code threads} threads and
- * drives autograd through libtorch's thread-local gradient mode, since DJL's gradient collector
- * allows one collector per JVM and two tasks train side by side in one executor.
+ * shared read-only by concurrent tasks. Each task sets libtorch to {@code threads} threads; the
+ * steps are {@link TrainLoop}'s, the same as the driver's trainer.
  */
 public final class BlockTask implements FlatMapFunction<List<Integer>, BlockTask.Trained> {
   private static final long serialVersionUID = 1L;
 
   /**
-   * How each block is trained. {@code maxBatches} below {@code Integer.MAX_VALUE} makes it a
-   * profiling run: that many batches, the first one untimed, and no bundle.
+   * How each block is trained, with how many libtorch threads, stored under which name prefix. A
+   * cap on the steps ({@link TrainSettings#maxSteps}) makes it a profiling run: that many batches,
+   * the first one untimed, and no bundle.
    */
-  public record Settings(
-      int epochs,
-      int batchSize,
-      double learningRate,
-      long seed,
-      int threads,
-      int maxBatches,
-      String modelPrefix)
+  public record Settings(TrainSettings train, int threads, String modelPrefix)
       implements Serializable {}
 
   /**
@@ -114,12 +104,6 @@ public final class BlockTask implements FlatMapFunction<List<Integer>, BlockTask
 
   private Trained train(Model teacherModel, ConvBlock block, ModelMeta teacherMeta) {
     List<Block> children = ((SequentialBlock) teacherModel.getBlock()).getChildren().values();
-    float[] x = samples.value();
-    int size = 1;
-    for (int d : sampleShape) {
-      size *= d;
-    }
-    int rows = x.length / size;
     ModelMeta meta =
         ModelMeta.untrained(
             settings.modelPrefix() + block.number(),
@@ -130,74 +114,137 @@ public final class BlockTask implements FlatMapFunction<List<Integer>, BlockTask
     try (Model student = Model.newInstance(meta.name(), "PyTorch")) {
       Block studentBlock = BlockwiseModels.studentBlock(block);
       synchronized (BlockTask.class) {
-        Engine.getInstance().setRandomSeed((int) (settings.seed() + block.number()));
+        Engine.getInstance().setRandomSeed((int) (settings.train().seed() + block.number()));
         studentBlock.initialize(
             student.getNDManager(),
             DataType.FLOAT32,
             ModelBundle.batchShape(block.inputShape(), 1));
       }
       student.setBlock(studentBlock);
-      List<Pair<String, Parameter>> params = Adam.trainable(studentBlock);
-      Adam adam = new Adam((float) settings.learningRate());
-      ParameterStore store = new ParameterStore(student.getNDManager(), false);
-      long stepsPerEpoch = (rows + settings.batchSize() - 1) / settings.batchSize();
-      long totalSteps = Math.min(stepsPerEpoch * settings.epochs(), settings.maxBatches());
-      long step = 0;
-      long seen = 0;
-      long prefixNanos = 0;
-      double first = Double.NaN;
-      double last = Double.NaN;
-      boolean profiling = settings.maxBatches() != Integer.MAX_VALUE;
-      long start = System.nanoTime();
-      for (int epoch = 0; step < totalSteps; epoch++) {
-        int[] order = shuffled(rows, settings.seed() + 1000L * block.number() + epoch);
-        for (int from = 0; from < rows && step < totalSteps; from += settings.batchSize()) {
-          int n = Math.min(settings.batchSize(), rows - from);
+      MimicTeacherBlock objective = new MimicTeacherBlock(children, block.child());
+      TrainSettings train = settings.train();
+      long[] afterFirst = new long[2]; // nanos and samples when the first step ended
+      TrainLoop.Result r =
+          new TrainLoop<>(
+                  studentBlock,
+                  student.getNDManager(),
+                  train,
+                  objective,
+                  new Adam((float) train.learningRate()))
+              .run(
+                  new Shuffled(train.seed() + 1000L * block.number()),
+                  0,
+                  p -> {
+                    if (p.step() == 1) {
+                      afterFirst[0] = System.nanoTime();
+                      afterFirst[1] = p.samples();
+                      objective.prefixNanos = 0;
+                    }
+                  });
+      boolean profiling = train.maxSteps() != null;
+      double seconds = r.seconds();
+      long seen = r.samples();
+      if (profiling && r.steps() > 1) {
+        // the first batch pays for first use (allocations, kernel selection): not timed
+        seconds = (System.nanoTime() - afterFirst[0]) / 1e9;
+        seen -= afterFirst[1];
+      }
+      ModelBundle trained = profiling ? null : ModelBundle.ofBlock(meta, student);
+      return new Trained(
+          block.number(),
+          trained,
+          seen,
+          seconds,
+          objective.prefixNanos / 1e9,
+          r.firstLoss(),
+          r.finalLoss());
+    }
+  }
+
+  /**
+   * The block's objective: its input is the teacher's own input to the block (the teacher's prefix
+   * run on the batch, no gradient), its target the teacher block's output; the loss is the mean
+   * squared error.
+   */
+  private final class MimicTeacherBlock implements TrainLoop.Objective<float[]> {
+    private final List<Block> children;
+    private final int child;
+    private long prefixNanos;
+
+    MimicTeacherBlock(List<Block> children, int child) {
+      this.children = children;
+      this.child = child;
+    }
+
+    @Override
+    public TrainLoop.Prepared prepare(float[] batch, NDManager manager, ParameterStore store) {
+      long t0 = System.nanoTime();
+      int n = batch.length / sampleSize();
+      NDList h = new NDList(manager.create(batch, ModelBundle.batchShape(sampleShape, n)));
+      for (int c = 0; c < child; c++) {
+        h = children.get(c).forward(store, h, false);
+      }
+      NDList target = new NDList(children.get(child).forward(store, h, false).head());
+      prefixNanos += System.nanoTime() - t0;
+      return new TrainLoop.Prepared(h, target, n);
+    }
+
+    @Override
+    public NDArray loss(NDList outputs, NDList targets) {
+      return outputs.singletonOrThrow().sub(targets.singletonOrThrow()).square().mean();
+    }
+  }
+
+  /** The broadcast slice in a shuffled order per epoch, from a seed per block and epoch. */
+  private final class Shuffled implements TrainLoop.Batches<float[]> {
+    private final long seed;
+
+    Shuffled(long seed) {
+      this.seed = seed;
+    }
+
+    @Override
+    public long rows() {
+      return samples.value().length / sampleSize();
+    }
+
+    @Override
+    public Iterator<float[]> epoch(int epoch, int batchSize, long skip) {
+      float[] x = samples.value();
+      int size = sampleSize();
+      int rows = (int) rows();
+      int[] order = shuffled(rows, seed + epoch);
+      return new Iterator<>() {
+        private long from = skip * batchSize;
+
+        @Override
+        public boolean hasNext() {
+          return from < rows;
+        }
+
+        @Override
+        public float[] next() {
+          if (!hasNext()) {
+            throw new NoSuchElementException();
+          }
+          int n = (int) Math.min(batchSize, rows - from);
           float[] batch = new float[n * size];
           for (int i = 0; i < n; i++) {
-            System.arraycopy(x, order[from + i] * size, batch, i * size, size);
+            System.arraycopy(x, order[(int) from + i] * size, batch, i * size, size);
           }
-          try (NDManager m = student.getNDManager().newSubManager()) {
-            long t0 = System.nanoTime();
-            JniUtils.setGradMode(false);
-            NDList h = new NDList(m.create(batch, ModelBundle.batchShape(sampleShape, n)));
-            for (int c = 0; c < block.child(); c++) {
-              h = children.get(c).forward(store, h, false);
-            }
-            NDArray input = h.singletonOrThrow();
-            NDArray target = children.get(block.child()).forward(store, h, false).head();
-            prefixNanos += System.nanoTime() - t0;
-            JniUtils.setGradMode(true);
-            NDArray output =
-                studentBlock.forward(store, new NDList(input), true).singletonOrThrow();
-            NDArray loss = output.sub(target).square().mean();
-            JniUtils.backward((PtNDArray) loss, (PtNDArray) m.ones(new Shape()), false, false);
-            JniUtils.setGradMode(false);
-            adam.step(params, 0.5 * (1 + Math.cos(Math.PI * step / totalSteps)));
-            last = loss.getFloat();
-          }
-          if (step == 0) {
-            first = last;
-            if (profiling) {
-              start = System.nanoTime();
-              prefixNanos = 0;
-              seen = -n;
-            }
-          }
-          if (!Double.isFinite(last)) {
-            throw EdlException.cannot(
-                "train " + block.name() + " of teacher " + teacherMeta.id(),
-                "the loss became " + last + " at step " + (step + 1),
-                "Lower blockwise.learning-rate");
-          }
-          step++;
-          seen += n;
+          from += n;
+          return batch;
         }
-      }
-      double seconds = (System.nanoTime() - start) / 1e9;
-      ModelBundle trained = profiling ? null : ModelBundle.ofBlock(meta, student);
-      return new Trained(block.number(), trained, seen, seconds, prefixNanos / 1e9, first, last);
+      };
     }
+  }
+
+  private int sampleSize() {
+    int size = 1;
+    for (int d : sampleShape) {
+      size *= d;
+    }
+    return size;
   }
 
   private static int[] shuffled(int n, long seed) {

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.Set;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -45,7 +44,6 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
   private final Features features;
   private final int batchSize;
   private final int threads;
-  private Set<Integer> failFirstAttempt = Set.of();
 
   /**
    * @param source where the teacher came from (its model-store folder), named in load errors
@@ -64,15 +62,6 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     this.features = features;
     this.batchSize = batchSize;
     this.threads = threads;
-  }
-
-  /**
-   * Test only (chaos.fail-partitions): the first attempt of these partitions throws after scoring
-   * one batch, as a task on a flaky machine would.
-   */
-  public PartitionPredictor failFirstAttempt(Set<Integer> partitions) {
-    this.failFirstAttempt = Set.copyOf(partitions);
-    return this;
   }
 
   @Override
@@ -103,9 +92,7 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
       task.addTaskCompletionListener(
           (org.apache.spark.util.TaskCompletionListener) ctx -> predictor.close());
     }
-    boolean fail =
-        task != null && task.attemptNumber() == 0 && failFirstAttempt.contains(task.partitionId());
-    return new Scored(rows, predictor, bundle.meta().id(), bundle.meta().classes(), fail);
+    return new Scored(rows, predictor, bundle.meta().id(), bundle.meta().classes());
   }
 
   /** Pulls a batch from the input, scores it, hands the rows out one by one. */
@@ -118,16 +105,12 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     private final float[] buffer;
     private final List<Row> batch = new ArrayList<>(batchSize);
     private Iterator<Row> ready = java.util.Collections.emptyIterator();
-    private final boolean failAfterFirstBatch;
-    private boolean scoredOne;
 
     Scored(
         Iterator<Row> input,
         Predictor<BatchTranslator.Batch, float[]> predictor,
         String teacherId,
-        int classes,
-        boolean failAfterFirstBatch) {
-      this.failAfterFirstBatch = failAfterFirstBatch;
+        int classes) {
       this.input = input;
       this.predictor = predictor;
       this.teacherId = teacherId;
@@ -153,11 +136,6 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     }
 
     private Iterator<Row> scoreNextBatch() {
-      if (failAfterFirstBatch && scoredOne) {
-        throw new IllegalStateException(
-            "injected failure of partition " + TaskContext.getPartitionId() + ", first attempt");
-      }
-      scoredOne = true;
       batch.clear();
       int size = features.size();
       while (batch.size() < batchSize && input.hasNext()) {

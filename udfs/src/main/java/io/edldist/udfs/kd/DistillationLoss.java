@@ -13,6 +13,9 @@ import ai.djl.ndarray.NDArray;
  * temperature. Same definition as {@link KdMath#loss}, which the tests compare it with.
  */
 public final class DistillationLoss {
+  /** Cross-entropy with the hard labels only (alpha 1): how teachers are trained. */
+  public static final DistillationLoss HARD_LABELS = new DistillationLoss(1, 1);
+
   private final double temperature;
   private final double alpha;
 

@@ -10,7 +10,6 @@ import ai.djl.util.Pair;
 import io.edldist.udfs.EdlException;
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +77,8 @@ public final class ModelBundle implements Serializable {
               params);
       return withHash(full, files);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot serialise model " + meta.name(), e);
+      throw EdlException.cannot(
+          "save model " + meta.name(), e, "Check free space in the temporary folder");
     } finally {
       deleteQuietly(dir);
     }

@@ -1,4 +1,4 @@
-package io.edldist.jobs.cluster;
+package io.edldist.jobs.runtime;
 
 import io.edldist.udfs.EdlException;
 import java.util.UUID;

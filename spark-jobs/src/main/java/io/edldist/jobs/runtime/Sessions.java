@@ -1,7 +1,5 @@
-package io.edldist.jobs.lake;
+package io.edldist.jobs.runtime;
 
-import io.edldist.jobs.cluster.ExecutorTimeline;
-import io.edldist.jobs.cluster.LocalCluster;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.udfs.sql.EdlFunctions;
 import java.util.Map;
@@ -13,10 +11,12 @@ import org.apache.spark.sql.SparkSession;
  * Creates the Spark session every command uses. Under spark-submit the master and everything else
  * come from spark-submit; run directly (bin/edl-dist, tests) it defaults to {@code local[*]} bound
  * to the loopback address; pointed at a {@code spark://} master without spark-submit, the executors
- * get this JVM's classpath (see {@link LocalCluster}). Delta's SQL extension and catalog are always
- * on; the {@code spark.*} settings of the edl-dist config win over both.
+ * get this JVM's classpath ({@link #sameMachineExecutorSettings}). Delta's SQL extension and
+ * catalog are always on; the {@code spark.*} settings of the edl-dist config win over both.
  */
 public final class Sessions {
+  private static final String LOOPBACK = "127.0.0.1";
+
   /**
    * glibc malloc settings for every JVM that runs libtorch. By default each thread's malloc arena
    * hands a batch's freed tensors (tens of MB) back to the kernel, so every batch page-faults its
@@ -35,6 +35,21 @@ public final class Sessions {
 
   private Sessions() {}
 
+  /**
+   * Executor settings for a driver whose executors run on this machine from its own jars (a
+   * standalone cluster started with {@code edl-dist cluster start}, no spark-submit): this JVM's
+   * classpath, the Scala version the Worker's command builder asks for, the loopback address.
+   */
+  public static Map<String, String> sameMachineExecutorSettings() {
+    Map<String, String> s = new TreeMap<>();
+    s.put("spark.executor.extraClassPath", System.getProperty("java.class.path"));
+    s.put("spark.executorEnv.SPARK_SCALA_VERSION", "2.13");
+    s.put("spark.executor.extraJavaOptions", "-Dai.djl.offline=true");
+    s.put("spark.driver.host", LOOPBACK);
+    s.put("spark.driver.bindAddress", LOOPBACK);
+    return s;
+  }
+
   public static SparkSession create(EdlConfig config, String appName) {
     SparkConf submitted = new SparkConf();
     Map<String, String> settings = new TreeMap<>();
@@ -48,8 +63,8 @@ public final class Sessions {
             .getOrDefault("spark.master", submitted.get("spark.master", "local[*]"));
     if (master.startsWith("local")) {
       settings.put("spark.master", master);
-      settings.put("spark.driver.host", "127.0.0.1");
-      settings.put("spark.driver.bindAddress", "127.0.0.1");
+      settings.put("spark.driver.host", LOOPBACK);
+      settings.put("spark.driver.bindAddress", LOOPBACK);
       settings.put("spark.sql.shuffle.partitions", "8");
       // Delta's VACUUM lists a table with this many tasks (Spark's default: 10000)
       settings.put("spark.sql.sources.parallelPartitionDiscovery.parallelism", "8");
@@ -57,7 +72,7 @@ public final class Sessions {
     } else if (master.startsWith("spark://") && !submitted.contains("spark.master")) {
       // Run directly against a standalone master (e.g. `edl-dist cluster start`): the executors
       // are on this machine and load the classes from the jars this JVM runs with.
-      settings.putAll(LocalCluster.sameMachineExecutorSettings());
+      settings.putAll(sameMachineExecutorSettings());
     }
     if (!master.startsWith("local")) {
       NATIVE_MEMORY_ENV.forEach((k, v) -> settings.put("spark.executorEnv." + k, v));

@@ -1,4 +1,4 @@
-package io.edldist.jobs.cluster;
+package io.edldist.jobs.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.edldist.jobs.cluster;
+package io.edldist.jobs.runtime;
 
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,0 +1,147 @@
+package io.edldist.jobs.bench;
+
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.infer.InferStage;
+import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.results.BenchResult;
+import io.edldist.udfs.EdlException;
+import io.edldist.udfs.infer.BatchTranslator;
+import io.edldist.udfs.infer.Features;
+import io.edldist.udfs.model.ModelBundle;
+import io.edldist.udfs.model.ModelCache;
+import io.edldist.udfs.model.TorchThreads;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.sql.Row;
+
+/**
+ * {@code infer_efficiency}: the whole Spark infer stage (read {@code samples}, score on the
+ * executors, write and commit {@code soft_labels}) against a bare DJL loop over the same number of
+ * rows held in memory, with the same teacher, batch size and parallelism (one thread per Spark task
+ * slot, each with {@code spark.task.cpus} libtorch threads).
+ *
+ * <p>Sizing: an infer with nothing to score measures what a call costs before its first row; the
+ * table is then made large enough (the samples repeated under new ids, in a scratch lake) that this
+ * fixed cost stays under 5% of the Spark side. The bare loop cycles over the source rows in memory
+ * up to the same count, so both sides score the same number of rows.
+ */
+final class InferBench {
+  private static final double FIXED_SHARE = 0.05;
+
+  private final Lake lake;
+  private final EdlConfig config;
+  private final ModelBundle teacher;
+  private final Features features;
+  private final String runId;
+
+  InferBench(Lake lake, EdlConfig config, ModelBundle teacher, Features features, String runId) {
+    this.lake = lake;
+    this.config = config;
+    this.teacher = teacher;
+    this.features = features;
+    this.runId = runId;
+  }
+
+  BenchResult.Infer measure(int repeats) {
+    int batchSize = config.get(EdlConfig.INFER_BATCH_SIZE);
+    // soft_labels of the source lake is complete: this infer has nothing to score
+    double fixed = new InferStage(lake, config, runId).execute().seconds();
+    long sourceRows = lake.read(Lake.SAMPLES).count();
+    double rate;
+    try (ScratchLake once = ScratchLake.repeated(lake, 1, teacher)) {
+      rate = new InferStage(once.lake(), config, runId).execute().samplesPerSecond();
+    }
+    int copies = (int) Math.max(1, Math.ceil(fixed / FIXED_SHARE * rate / sourceRows));
+    long rows = copies * sourceRows;
+    System.err.printf(
+        Locale.ROOT,
+        "bench: infer costs %.2f s before its first row; %,d rows (%d x the samples) keep that"
+            + " under 5%%%n",
+        fixed,
+        rows,
+        copies);
+    float[][] source = collect(lake, features);
+    int slots = lake.spark().sparkContext().defaultParallelism();
+    int threads = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
+    Pairs.Seconds s;
+    try (ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
+      s =
+          Pairs.measure(
+              "infer: bare loop / Spark stage",
+              repeats,
+              warmup -> bare(source, rows, batchSize, slots, threads),
+              warmup -> {
+                scratch.clearSoftLabels();
+                return new InferStage(scratch.lake(), config, runId).execute().seconds();
+              });
+    }
+    return new BenchResult.Infer(rows, batchSize, fixed, s.b(), s.a(), s.aOverB());
+  }
+
+  private static float[][] collect(Lake lake, Features features) {
+    List<Row> all = lake.read(Lake.SAMPLES).select("features").collectAsList();
+    float[][] out = new float[all.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = new float[features.size()];
+      features.copy(all.get(i), 0, out[i], 0);
+    }
+    return out;
+  }
+
+  /**
+   * Seconds for the bare loop to score {@code rows} rows, cycling over {@code source}: {@code
+   * slots} threads, each scoring its share in batches with its own predictor.
+   */
+  private double bare(float[][] source, long rows, int batchSize, int slots, int threads) {
+    Model model = ModelCache.get(teacher);
+    long[] shape = features.longShape();
+    int size = features.size();
+    ExecutorService pool = Executors.newFixedThreadPool(slots);
+    long start = System.nanoTime();
+    try {
+      List<Future<Long>> parts = new ArrayList<>();
+      long per = (rows + slots - 1) / slots;
+      for (int s = 0; s < slots; s++) {
+        long from = s * per;
+        long to = Math.min(rows, from + per);
+        parts.add(
+            pool.submit(
+                () -> {
+                  TorchThreads.set(threads);
+                  long scored = 0;
+                  try (Predictor<BatchTranslator.Batch, float[]> p =
+                      model.newPredictor(new BatchTranslator())) {
+                    float[] buffer = new float[batchSize * size];
+                    for (long b = from; b < to; b += batchSize) {
+                      int n = (int) Math.min(batchSize, to - b);
+                      for (int i = 0; i < n; i++) {
+                        float[] row = source[(int) ((b + i) % source.length)];
+                        System.arraycopy(row, 0, buffer, i * size, size);
+                      }
+                      scored += p.predict(new BatchTranslator.Batch(buffer, n, shape)).length;
+                    }
+                  }
+                  return scored;
+                }));
+      }
+      long total = 0;
+      for (Future<Long> f : parts) {
+        total += f.get();
+      }
+      if (total != rows * teacher.meta().classes()) {
+        throw new IllegalStateException("the bare loop scored " + total + " values");
+      }
+    } catch (Exception e) {
+      throw EdlException.cannot("run the bare inference loop", e, "See --verbose");
+    } finally {
+      pool.shutdown();
+    }
+    return Pairs.seconds(start);
+  }
+}

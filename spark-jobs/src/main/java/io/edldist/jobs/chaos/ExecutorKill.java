@@ -1,0 +1,28 @@
+package io.edldist.jobs.chaos;
+
+import java.util.List;
+
+/** a. One executor JVM SIGKILLed while infer runs; the job must complete exactly. */
+public class ExecutorKill extends InferWithKill {
+  @Override
+  public String name() {
+    return "executor-kill";
+  }
+
+  @Override
+  public String fault() {
+    return "SIGKILL one executor JVM mid-infer";
+  }
+
+  @Override
+  int kill(ChaosRun run) {
+    List<ProcessHandle> executors = run.cluster().executors();
+    if (executors.isEmpty()) {
+      return 0;
+    }
+    ProcessHandle victim = executors.get(0);
+    victim.destroyForcibly();
+    victim.onExit().join();
+    return victim.isAlive() ? 0 : 1;
+  }
+}

@@ -1,0 +1,28 @@
+package io.edldist.jobs.chaos;
+
+/**
+ * b. A Worker and its executors SIGKILLed while infer runs, as a lost machine; the Worker is
+ * started again afterwards.
+ */
+public class WorkerKill extends InferWithKill {
+  @Override
+  public String name() {
+    return "worker-kill";
+  }
+
+  @Override
+  public String fault() {
+    return "SIGKILL a Worker and its executors mid-infer";
+  }
+
+  @Override
+  int kill(ChaosRun run) {
+    return run.cluster().killWorker(1);
+  }
+
+  @Override
+  void restore(ChaosRun run) {
+    run.cluster().startWorker(1);
+    run.cluster().awaitWorkers(2);
+  }
+}
