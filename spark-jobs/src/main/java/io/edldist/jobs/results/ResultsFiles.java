@@ -89,7 +89,16 @@ public final class ResultsFiles {
     if (head == null || head.isEmpty()) {
       return null;
     }
-    String changes = git("status", "--porcelain", "--untracked-files=no");
+    String changes =
+        git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!*.md",
+            ":!bench/results",
+            ":!reliability");
     return changes == null || changes.isEmpty() ? head : head + "+changes";
   }
 
