@@ -89,7 +89,7 @@ public final class ChaosRun implements AutoCloseable {
         session.get().stop();
       }
     }
-    cluster = LocalCluster.start(LocalCluster.Options.onFreePorts(work.resolve("cluster"), 2, 1));
+    cluster = LocalCluster.start(LocalCluster.options(work.resolve("cluster")).build());
     config = userConfig.with(settings());
     reference = lake("reference");
     new IngestStage(reference, config).execute();
@@ -295,6 +295,7 @@ public final class ChaosRun implements AutoCloseable {
     s.put("spark.executor.memory", "1g");
     s.put("spark.task.cpus", "1");
     s.put("spark.task.maxFailures", "4");
+    s.put("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     s.put("spark.locality.wait", "0s");
     s.put("spark.sql.shuffle.partitions", "4");
     s.put("spark.sql.sources.parallelPartitionDiscovery.parallelism", "4");

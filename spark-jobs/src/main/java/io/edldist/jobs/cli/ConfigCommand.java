@@ -27,7 +27,7 @@ final class ConfigCommand implements Callable<Integer> {
           key.doc(),
           key.defaultValue().isEmpty() ? "none" : key.defaultValue());
     }
-    config.sparkSettings().forEach((k, v) -> out.printf("%-24s = %s%n", k, v));
+    config.sparkSettings().forEach((k, v) -> out.printf("%-24s = %s%n", k, EdlConfig.shown(k, v)));
     return 0;
   }
 }

@@ -122,6 +122,15 @@ public final class EdlConfig {
           "infer.rows-per-commit",
           "20000",
           "Soft labels are committed in chunks of about this many rows; a crash loses at most one.");
+  public static final Key<String> INFER_DEVICE =
+      oneOf(
+          "infer.device",
+          "auto",
+          "Where tasks run the teacher: auto (the GPU Spark assigned to the task when libtorch"
+              + " has CUDA, else the CPU), gpu (fail without one) or cpu.",
+          "auto",
+          "gpu",
+          "cpu");
   public static final Key<Integer> INFER_PARTITIONS =
       positiveOrZero(
           "infer.partitions", "0", "Partitions per commit chunk (0: Spark's default parallelism).");
@@ -163,6 +172,15 @@ public final class EdlConfig {
           "a number from 0 to 1");
   public static final Key<Integer> TRAIN_CHECKPOINT_EVERY =
       positive("train.checkpoint-every", "500", "Write a checkpoint every N steps.");
+  public static final Key<String> TRAIN_DEVICE =
+      oneOf(
+          "train.device",
+          "auto",
+          "Where the driver trains: auto (the GPU Spark assigned to the driver when libtorch has"
+              + " CUDA, else the CPU), gpu (fail without one) or cpu.",
+          "auto",
+          "gpu",
+          "cpu");
   public static final Key<Integer> TRAIN_MEMORY_BUDGET_MB =
       positiveOrZero(
           "train.memory-budget-mb",
@@ -322,6 +340,14 @@ public final class EdlConfig {
           }
         });
     return spark;
+  }
+
+  private static final java.util.regex.Pattern SECRET =
+      java.util.regex.Pattern.compile("(?i).*(secret|password|token|access\\.key|credential).*");
+
+  /** A setting's value as it may be shown: credentials (keys, secrets, tokens) are masked. */
+  public static String shown(String key, String value) {
+    return SECRET.matcher(key).matches() && !value.isEmpty() ? "********" : value;
   }
 
   /** Every key with its default and doc, for {@code --help} and the README. */

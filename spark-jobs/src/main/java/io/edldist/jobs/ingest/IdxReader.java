@@ -3,28 +3,29 @@ package io.edldist.jobs.ingest;
 import io.edldist.udfs.EdlException;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * Reads MNIST / Fashion-MNIST files in the IDX format: a big-endian header (magic number, then one
  * int per dimension) followed by unsigned bytes. Files may be gzipped or plain; gzip is detected by
  * its magic bytes, not by the file name. Every problem with a file (missing, wrong kind, truncated,
  * trailing data, corrupt gzip, absurd header, image and label counts that disagree) is reported as
- * a one-line {@link EdlException} that names the file and says how to fix it.
+ * a one-line {@link EdlException} that names the file and says how to fix it. Files are read
+ * through Hadoop's FileSystem, so a local folder, {@code s3a://} and {@code hdfs://} all work.
  */
 public final class IdxReader {
   static final int IMAGES_MAGIC = 0x00000803;
@@ -106,10 +107,15 @@ public final class IdxReader {
     T read(Source src) throws IOException;
   }
 
-  private IdxReader() {}
+  private final FileSystem fs;
+
+  /** A reader of files on {@code fs}. */
+  public IdxReader(FileSystem fs) {
+    this.fs = fs;
+  }
 
   /** Reads an idx3 images file; throws {@link EdlException} on any problem. */
-  public static Images readImages(Path file) {
+  public Images readImages(Path file) {
     return read(
         file,
         src -> {
@@ -146,7 +152,7 @@ public final class IdxReader {
   }
 
   /** Reads an idx1 labels file and returns the raw labels; the caller checks their range. */
-  public static byte[] readLabels(Path file) {
+  public byte[] readLabels(Path file) {
     return read(
         file,
         src -> {
@@ -164,16 +170,14 @@ public final class IdxReader {
    * <dir>/<prefix>-labels-idx1-ubyte[.gz]} (prefix "train" or "t10k"; the .gz file is preferred
    * when both exist), and checks that the counts agree.
    */
-  public static Split readSplit(Path dir, String prefix, String splitName) {
+  public Split readSplit(Path dir, String prefix, String splitName) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(prefix, "prefix");
     Objects.requireNonNull(splitName, "splitName");
     String action = "find the idx files of the " + splitName + " split";
-    if (!Files.isDirectory(dir)) {
+    if (!isDirectory(dir)) {
       throw EdlException.cannot(
-          action,
-          "folder " + dir + (Files.exists(dir) ? " is not a folder" : " does not exist"),
-          WHERE);
+          action, "folder " + dir + (exists(dir) ? " is not a folder" : " does not exist"), WHERE);
     }
     Path imagesFile = locate(dir, prefix + Kind.IMAGES.suffix);
     Path labelsFile = locate(dir, prefix + Kind.LABELS.suffix);
@@ -214,8 +218,8 @@ public final class IdxReader {
   }
 
   /** True when dir holds both train and t10k image+label files (gz or plain). */
-  public static boolean looksLikeIdxFolder(Path dir) {
-    if (dir == null || !Files.isDirectory(dir)) {
+  public boolean looksLikeIdxFolder(Path dir) {
+    if (dir == null || !isDirectory(dir)) {
       return false;
     }
     for (String prefix : PREFIXES) {
@@ -228,26 +232,50 @@ public final class IdxReader {
     return true;
   }
 
-  private static Path locate(Path dir, String base) {
-    Path gz = dir.resolve(base + ".gz");
-    if (Files.isRegularFile(gz)) {
+  private Path locate(Path dir, String base) {
+    Path gz = new Path(dir, base + ".gz");
+    if (isFile(gz)) {
       return gz;
     }
-    Path plain = dir.resolve(base);
-    return Files.isRegularFile(plain) ? plain : null;
+    Path plain = new Path(dir, base);
+    return isFile(plain) ? plain : null;
   }
 
-  private static <T> T read(Path file, Body<T> body) {
+  private boolean isDirectory(Path p) {
+    try {
+      return fs.getFileStatus(p).isDirectory();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private boolean isFile(Path p) {
+    try {
+      return fs.getFileStatus(p).isFile();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private boolean exists(Path p) {
+    try {
+      return fs.exists(p);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private <T> T read(Path file, Body<T> body) {
     Objects.requireNonNull(file, "file");
     String input = "idx file " + file;
-    if (Files.isDirectory(file)) {
+    if (isDirectory(file)) {
       throw EdlException.invalid(
           input, "it is a folder, not a file", "Pass the path of an idx file, or --data DIR.");
     }
     try {
       boolean gzip = isGzip(file);
-      long size = Files.size(file);
-      try (InputStream raw = Files.newInputStream(file);
+      long size = fs.getFileStatus(file).getLen();
+      try (InputStream raw = fs.open(file);
           InputStream in =
               gzip ? new GZIPInputStream(raw, BUFFER) : new BufferedInputStream(raw, BUFFER)) {
         return body.read(new Source(file, in, gzip, size));
@@ -258,7 +286,11 @@ public final class IdxReader {
               input, "corrupt or truncated gzip stream (" + firstLine(e) + ")", REINSTALL);
       error.addSuppressed(e);
       throw error;
-    } catch (NoSuchFileException e) {
+    } catch (FileNotFoundException e) {
+      if (String.valueOf(e.getMessage()).contains("Permission denied")) {
+        throw EdlException.cannot(
+            "read " + input, "permission denied", "Check that the file exists and is readable.");
+      }
       throw EdlException.cannot("read " + input, "no such file", WHERE);
     } catch (IOException e) {
       throw EdlException.cannot(
@@ -268,8 +300,8 @@ public final class IdxReader {
     }
   }
 
-  private static boolean isGzip(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
+  private boolean isGzip(Path file) throws IOException {
+    try (InputStream in = fs.open(file)) {
       return in.read() == 0x1f && in.read() == 0x8b;
     }
   }

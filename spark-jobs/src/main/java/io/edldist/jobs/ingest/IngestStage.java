@@ -3,12 +3,10 @@ package io.edldist.jobs.ingest;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.lake.StorageProbe;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -16,6 +14,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.hadoop.fs.EtagSource;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -60,16 +64,19 @@ public final class IngestStage {
 
   public Result execute() {
     String data = config.get(EdlConfig.DATA);
+    Path path = Lake.qualify(data);
+    StorageProbe.check(path.toString(), lake.hadoopConf(), "--data");
+    FileSystem fs = lake.fileSystem(path);
     String format = config.get(EdlConfig.INGEST_FORMAT);
     if (format.equals("auto")) {
-      format = detectFormat(data);
+      format = detectFormat(fs, path, data);
     }
     return format.equals("idx")
-        ? ingestIdx(Path.of(data))
-        : new TabularIngest(lake, config, format).run();
+        ? ingestIdx(fs, path)
+        : new TabularIngest(lake, config, format, fs, path).run();
   }
 
-  private static String detectFormat(String data) {
+  private static String detectFormat(FileSystem fs, Path p, String data) {
     String lower = data.toLowerCase(java.util.Locale.ROOT);
     if (lower.endsWith(".csv")) {
       return "csv";
@@ -77,31 +84,35 @@ public final class IngestStage {
     if (lower.endsWith(".parquet")) {
       return "parquet";
     }
-    Path p = Path.of(data);
-    if (Files.isDirectory(p) && IdxReader.looksLikeIdxFolder(p)) {
-      return "idx";
-    }
-    if (Files.isDirectory(p)) {
-      try (var files = Files.list(p)) {
-        if (files.anyMatch(f -> f.toString().endsWith(".parquet"))) {
-          return "parquet";
+    boolean exists;
+    try {
+      exists = fs.exists(p);
+      if (exists && fs.getFileStatus(p).isDirectory()) {
+        if (new IdxReader(fs).looksLikeIdxFolder(p)) {
+          return "idx";
         }
-      } catch (IOException ignored) {
-        // fall through to the error below
+        for (FileStatus f : fs.listStatus(p)) {
+          if (f.getPath().getName().endsWith(".parquet")) {
+            return "parquet";
+          }
+        }
       }
+    } catch (IOException e) {
+      throw EdlException.cannot("read --data " + data, e, "Check the path and access");
     }
     throw EdlException.invalid(
         "--data " + data,
-        Files.exists(p)
+        exists
             ? "not an idx folder (train-images-idx3-ubyte.gz ...), .parquet or .csv"
             : "no such file or folder",
         "Point --data at an idx folder, or install Fashion-MNIST: apt-get install -y"
             + " dataset-fashion-mnist; or set --set ingest.format=parquet|csv");
   }
 
-  private Result ingestIdx(Path dir) {
-    IdxReader.Split train = IdxReader.readSplit(dir, "train", "train");
-    IdxReader.Split test = IdxReader.readSplit(dir, "t10k", "test");
+  private Result ingestIdx(FileSystem fs, Path dir) {
+    IdxReader reader = new IdxReader(fs);
+    IdxReader.Split train = reader.readSplit(dir, "train", "train");
+    IdxReader.Split test = reader.readSplit(dir, "t10k", "test");
     if (train.images().rows() != test.images().rows()
         || train.images().cols() != test.images().cols()) {
       throw EdlException.invalid(
@@ -119,7 +130,7 @@ public final class IngestStage {
     int trainN = limit(train.labels().length, config.get(EdlConfig.INGEST_TRAIN_LIMIT));
     int testN = limit(test.labels().length, config.get(EdlConfig.INGEST_TEST_LIMIT));
     int classes = config.get(EdlConfig.INGEST_CLASSES);
-    String source = "idx:" + fingerprint(dir) + ":" + trainN + ":" + testN + ":" + classes;
+    String source = "idx:" + fingerprint(fs, dir) + ":" + trainN + ":" + testN + ":" + classes;
     if (upToDate(source)) {
       return new Result(trainN, testN, 0, Map.of(), true);
     }
@@ -232,32 +243,40 @@ public final class IngestStage {
         .save(lake.path(Lake.REJECTS));
   }
 
-  static String fingerprint(Path... paths) {
-    return fingerprint(List.of(paths));
-  }
-
-  /** A hash of the names and contents of the files under the given paths. */
-  static String fingerprint(List<Path> paths) {
+  /**
+   * Identifies an input without reading it: the name, length and version of every file under {@code
+   * root} (the store's ETag where it keeps one, as S3 does, else the modification time). Cheap on
+   * an object store; a file rewritten with the same bytes counts as changed.
+   */
+  static String fingerprint(FileSystem fs, Path root) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Path root : paths) {
-        List<Path> files;
-        try (var walk = Files.walk(root)) {
-          files = walk.filter(Files::isRegularFile).sorted().toList();
-        }
-        for (Path f : files) {
-          sha.update(f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-          try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-              sha.update(buf, 0, n);
-            }
-          }
-        }
+      List<LocatedFileStatus> files = new ArrayList<>();
+      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+      while (it.hasNext()) {
+        files.add(it.next());
+      }
+      files.sort(java.util.Comparator.comparing(f -> f.getPath().toString()));
+      String base = fs.getFileStatus(root).getPath().toString();
+      for (LocatedFileStatus f : files) {
+        String version =
+            f instanceof EtagSource e && e.getEtag() != null
+                ? e.getEtag()
+                : Long.toString(f.getModificationTime());
+        String line =
+            f.getPath()
+                    .toString()
+                    .substring(Math.min(base.length(), f.getPath().toString().length()))
+                + "|"
+                + f.getLen()
+                + "|"
+                + version
+                + "\n";
+        sha.update(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       }
       return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     } catch (IOException e) {
-      throw EdlException.cannot("read " + paths.get(0), e, "Check the --data path");
+      throw EdlException.cannot("read " + root, e, "Check the --data path");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

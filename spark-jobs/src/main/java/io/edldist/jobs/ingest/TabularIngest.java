@@ -12,12 +12,12 @@ import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -38,11 +38,15 @@ final class TabularIngest {
   private final Lake lake;
   private final EdlConfig config;
   private final String format;
+  private final FileSystem fs;
+  private final Path path;
 
-  TabularIngest(Lake lake, EdlConfig config, String format) {
+  TabularIngest(Lake lake, EdlConfig config, String format, FileSystem fs, Path path) {
     this.lake = lake;
     this.config = config;
     this.format = format;
+    this.fs = fs;
+    this.path = path;
   }
 
   IngestStage.Result run() {
@@ -166,8 +170,8 @@ final class TabularIngest {
   }
 
   /**
-   * Identifies the input and the settings that shape it, so an unchanged input is not ingested
-   * twice. Local files are hashed; a remote input ({@code s3a://}) is always ingested again.
+   * Identifies the input ({@link IngestStage#fingerprint}) and the settings that shape it, so an
+   * unchanged input is not ingested twice.
    */
   private String fingerprint(String data) {
     String settings =
@@ -180,11 +184,13 @@ final class TabularIngest {
             config.raw(EdlConfig.INGEST_SPLIT),
             config.raw(EdlConfig.INGEST_CLASSES),
             config.raw(EdlConfig.INGEST_FEATURE_SHAPE));
-    String content =
-        data.contains("://") || !Files.exists(Path.of(data))
-            ? "remote:" + System.nanoTime()
-            : IngestStage.fingerprint(Path.of(data));
-    return format + ":" + content + ":" + settings.hashCode();
+    if (!exists()) {
+      throw EdlException.invalid(
+          "--data " + data,
+          "no such file or folder",
+          "Pass the path of a ." + format + " file or folder");
+    }
+    return format + ":" + IngestStage.fingerprint(fs, path) + ":" + settings.hashCode();
   }
 
   /**
@@ -210,17 +216,20 @@ final class TabularIngest {
     return lake.spark().createDataFrame(rows, schema);
   }
 
-  private Dataset<Row> read(String data) {
-    if (!data.contains("://") && !Files.exists(Path.of(data))) {
-      throw EdlException.invalid(
-          "--data " + data,
-          "no such file or folder",
-          "Pass the path of a ." + format + " file or folder");
+  private boolean exists() {
+    try {
+      return fs.exists(path);
+    } catch (java.io.IOException e) {
+      throw EdlException.cannot("read --data " + path, e, "Check the path and access");
     }
+  }
+
+  private Dataset<Row> read(String data) {
+    String location = path.toString();
     try {
       return format.equals("csv")
-          ? lake.spark().read().option("header", "true").option("inferSchema", "true").csv(data)
-          : lake.spark().read().parquet(data);
+          ? lake.spark().read().option("header", "true").option("inferSchema", "true").csv(location)
+          : lake.spark().read().parquet(location);
     } catch (RuntimeException e) {
       throw EdlException.cannot(
           "read " + data + " as " + format, e, "Check the file, or set --set ingest.format=...");

@@ -6,13 +6,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -21,11 +20,15 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The lake: Delta tables and plain files under one root, a local folder or an {@code s3a://}
- * prefix. Tables: {@code samples}, {@code soft_labels}, {@code rejects}, {@code metrics}. Files:
- * {@code models/}, {@code checkpoints/}, {@code reports/}. All file access goes through Hadoop's
- * FileSystem, so the same code serves a laptop folder and an object store. Folders that must appear
- * whole (a model, a checkpoint) are written under a temporary name and renamed.
+ * The lake: Delta tables and plain files under one root, a local folder or an {@code s3a://} (or
+ * {@code hdfs://}) prefix. Tables: {@code samples}, {@code soft_labels}, {@code rejects}, {@code
+ * metrics}. Files: {@code models/}, {@code checkpoints/}, {@code reports/}. All file access goes
+ * through Hadoop's FileSystem, so the same code serves a laptop folder and an object store.
+ *
+ * <p>Nothing relies on an atomic rename, which an object store emulates by copy and delete: a
+ * folder that must appear whole (a model version, a checkpoint) gets its files first and one small
+ * marker object last ({@code model.json}, {@code _COMMITTED}), and readers ignore a folder without
+ * its marker. Each object is written whole or not at all.
  */
 public final class Lake {
   public static final String SAMPLES = "samples";
@@ -52,6 +55,15 @@ public final class Lake {
 
   public SparkSession spark() {
     return spark;
+  }
+
+  /**
+   * Fails fast with one line when the lake's storage cannot be used (an {@code s3a://} endpoint
+   * that does not answer, refused credentials, a missing bucket): see {@link StorageProbe}.
+   */
+  public Lake check() {
+    StorageProbe.check(root, spark.sparkContext().hadoopConfiguration(), "lake");
+    return this;
   }
 
   public String root() {
@@ -154,13 +166,7 @@ public final class Lake {
   // ---- files ----
 
   public FileSystem fs() {
-    try {
-      return FileSystem.get(
-          URI.create(root.contains("://") ? root : "file://" + root),
-          spark.sparkContext().hadoopConfiguration());
-    } catch (IOException e) {
-      throw EdlException.cannot("open lake " + root, e, "Check the --lake path and credentials");
-    }
+    return fileSystem(qualify(root));
   }
 
   public boolean exists(String relative) {
@@ -214,25 +220,6 @@ public final class Lake {
     }
   }
 
-  /** Writes the files into {@code relativeDir} so that readers see all of them or none. */
-  public void writeFolder(String relativeDir, Map<String, byte[]> files) {
-    String tmp = relativeDir + ".tmp-" + UUID.randomUUID();
-    try {
-      for (var e : files.entrySet()) {
-        writeBytes(tmp + "/" + e.getKey(), e.getValue());
-      }
-      delete(relativeDir);
-      if (!fs().rename(new Path(path(tmp)), new Path(path(relativeDir)))) {
-        throw new IOException("rename of " + tmp + " failed");
-      }
-    } catch (IOException | RuntimeException e) {
-      delete(tmp);
-      throw e instanceof EdlException ee
-          ? ee
-          : EdlException.cannot("write " + path(relativeDir), e, "Check the lake's storage");
-    }
-  }
-
   public void delete(String relative) {
     try {
       fs().delete(new Path(path(relative)), true);
@@ -257,9 +244,10 @@ public final class Lake {
    * @param setting the setting or flag that named the file, for the error message
    */
   public byte[] readExternal(String location, String setting) {
-    Path path = new Path(location.contains("://") ? location : "file://" + absolute(location));
+    Path path = qualify(location);
+    StorageProbe.check(path.toString(), hadoopConf(), setting);
     try {
-      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      FileSystem fs = fileSystem(path);
       if (!fs.isFile(path)) {
         throw EdlException.invalid(
             setting + " " + location,
@@ -276,6 +264,27 @@ public final class Lake {
 
   private static String absolute(String local) {
     return java.nio.file.Path.of(local).toAbsolutePath().normalize().toString();
+  }
+
+  /** A location as Hadoop names it: a local path becomes {@code file:///absolute/path}. */
+  public static Path qualify(String location) {
+    return location.contains("://")
+        ? new Path(location)
+        : new Path(java.nio.file.Path.of(absolute(location)).toUri());
+  }
+
+  /** The Hadoop settings of this session ({@code spark.hadoop.*} included). */
+  public Configuration hadoopConf() {
+    return spark.sparkContext().hadoopConfiguration();
+  }
+
+  /** The file system of any location, with this session's settings. */
+  public FileSystem fileSystem(Path location) {
+    try {
+      return location.getFileSystem(hadoopConf());
+    } catch (IOException e) {
+      throw EdlException.cannot("open " + location, e, "Check the path and its settings");
+    }
   }
 
   public Optional<String> readIfExists(String relative) {

@@ -9,7 +9,6 @@ import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
 import io.edldist.udfs.model.ModelMeta;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -34,12 +33,17 @@ public final class ModelStore {
     return "models/" + meta.name() + "/" + meta.version();
   }
 
+  /**
+   * Stores a version: its weight files, then {@code model.json} (which readers require, so a
+   * version without it is not there yet), then the {@code LATEST} pointer. A version is a content
+   * hash, so two writers of one version write the same bytes.
+   */
   public ModelBundle save(ModelBundle bundle) {
     ModelMeta meta = bundle.meta();
-    if (!lake.exists(folder(meta) + "/" + ModelBundle.META_FILE)) {
-      Map<String, byte[]> files = new TreeMap<>(bundle.files());
-      files.put(ModelBundle.META_FILE, meta.toJson().getBytes(StandardCharsets.UTF_8));
-      lake.writeFolder(folder(meta), files);
+    String dir = folder(meta);
+    if (!lake.exists(dir + "/" + ModelBundle.META_FILE)) {
+      bundle.files().forEach((name, bytes) -> lake.writeBytes(dir + "/" + name, bytes));
+      lake.writeString(dir + "/" + ModelBundle.META_FILE, meta.toJson());
     }
     lake.writeString("models/" + meta.name() + "/LATEST", meta.version());
     return bundle;

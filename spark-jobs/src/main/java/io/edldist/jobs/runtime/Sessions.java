@@ -1,6 +1,7 @@
 package io.edldist.jobs.runtime;
 
 import io.edldist.jobs.config.EdlConfig;
+import io.edldist.udfs.KryoClasses;
 import io.edldist.udfs.sql.EdlFunctions;
 import java.util.Map;
 import java.util.TreeMap;
@@ -79,11 +80,41 @@ public final class Sessions {
     }
     settings.keySet().removeIf(submitted::contains);
     settings.putAll(config.sparkSettings());
+    // Spark's Kryo cannot serialise Java records: ours go through Java serialization under it
+    String registrators =
+        settings.getOrDefault(
+            "spark.kryo.registrator", submitted.get("spark.kryo.registrator", ""));
+    if (!registrators.contains(KryoClasses.class.getName())) {
+      settings.put(
+          "spark.kryo.registrator",
+          (registrators.isEmpty() ? "" : registrators + ",") + KryoClasses.class.getName());
+    }
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
     settings.forEach(builder::config);
     SparkSession spark = builder.getOrCreate();
+    // a session that existed already (tests, a notebook) keeps its Spark settings, but takes this
+    // command's Hadoop ones (s3a endpoints and credentials): they are read per file system
+    config
+        .sparkSettings()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("spark.hadoop.")) {
+                spark
+                    .sparkContext()
+                    .hadoopConfiguration()
+                    .set(k.substring("spark.hadoop.".length()), v);
+              }
+            });
     EdlFunctions.register(spark);
     ExecutorTimeline.install(spark.sparkContext());
     return spark;
+  }
+
+  /**
+   * The GPU address Spark assigned to the driver ({@code spark.driver.resource.gpu.*}), or null.
+   */
+  public static String driverGpu(SparkSession spark) {
+    var gpu = spark.sparkContext().resources().get("gpu");
+    return gpu.isEmpty() || gpu.get().addresses().length == 0 ? null : gpu.get().addresses()[0];
   }
 }

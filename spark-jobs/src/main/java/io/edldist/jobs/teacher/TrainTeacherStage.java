@@ -10,6 +10,7 @@ import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
 import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.jobs.train.Models;
+import io.edldist.jobs.train.TrainStage;
 import io.edldist.jobs.train.Trainer;
 import io.edldist.jobs.train.TrainingData;
 import io.edldist.udfs.infer.Features;
@@ -72,7 +73,7 @@ public final class TrainTeacherStage {
             features.shape(),
             classes);
     Metrics metrics = new Metrics(runId, "train-teacher");
-    try (Model model = Models.create(meta, seed)) {
+    try (Model model = Models.create(meta, seed, TrainStage.device(lake, config))) {
       TrainSettings settings =
           TrainSettings.builder()
               .setLabel("train-teacher")

@@ -2,9 +2,7 @@ package io.edldist.jobs.train;
 
 import io.edldist.jobs.lake.Lake;
 import io.edldist.udfs.EdlException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -12,10 +10,10 @@ import java.util.Optional;
  * parameters ({@code params.bin}), the optimizer state ({@code optimizer.bin}), {@code
  * settings.txt} (everything that decides the batches and the updates: seed, epochs, batch size,
  * learning rate and schedule, loss, data size) and, written last, {@code _COMMITTED}. A folder
- * without the marker is ignored, so a crash mid-write (or a non-atomic rename on an object store)
- * leaves the previous checkpoint in use; the two newest are kept and all are deleted when the run
- * finishes. The RNG state is the pair (seed, step): the data order is a pure function of seed and
- * epoch and the models have no dropout, so nothing else is random after initialisation.
+ * without the marker is ignored, so a crash mid-write leaves the previous checkpoint in use; no
+ * rename is needed, so an object store works the same. The two newest are kept and all are deleted
+ * when the run finishes. The RNG state is the pair (seed, step): the data order is a pure function
+ * of seed and epoch and the models have no dropout, so nothing else is random after initialisation.
  */
 final class Checkpoints {
   /** A checkpoint read back. */
@@ -37,12 +35,9 @@ final class Checkpoints {
 
   void save(long step, String settings, byte[] params, byte[] optimizer) {
     String dir = folder + "/" + name(step);
-    lake.writeFolder(
-        dir,
-        Map.of(
-            "params.bin", params,
-            "optimizer.bin", optimizer,
-            "settings.txt", settings.getBytes(StandardCharsets.UTF_8)));
+    lake.writeBytes(dir + "/params.bin", params);
+    lake.writeBytes(dir + "/optimizer.bin", optimizer);
+    lake.writeString(dir + "/settings.txt", settings);
     lake.writeString(dir + "/" + COMMITTED, "");
     List<String> all = committed();
     for (int i = 0; i < all.size() - 2; i++) {
@@ -76,7 +71,7 @@ final class Checkpoints {
 
   private List<String> committed() {
     return lake.list(folder).stream()
-        .filter(n -> n.startsWith(PREFIX) && !n.contains(".tmp-"))
+        .filter(n -> n.startsWith(PREFIX))
         .filter(n -> lake.exists(folder + "/" + n + "/" + COMMITTED))
         .sorted()
         .toList();

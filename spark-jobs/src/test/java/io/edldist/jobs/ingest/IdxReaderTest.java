@@ -32,9 +32,9 @@ class IdxReaderTest {
   void readsPlainImages() throws IOException {
     Path file = write("imgs", images(3, 4, 5));
 
-    IdxReader.Images images = IdxReader.readImages(file);
+    IdxReader.Images images = readImages(file);
 
-    assertThat(images.file()).isEqualTo(file);
+    assertThat(images.file()).isEqualTo(hadoop(file));
     assertThat(images.count()).isEqualTo(3);
     assertThat(images.rows()).isEqualTo(4);
     assertThat(images.cols()).isEqualTo(5);
@@ -45,7 +45,7 @@ class IdxReaderTest {
   void readsGzippedImages() throws IOException {
     Path file = write("imgs.gz", gzip(images(7, 28, 28)));
 
-    IdxReader.Images images = IdxReader.readImages(file);
+    IdxReader.Images images = readImages(file);
 
     assertThat(images.count()).isEqualTo(7);
     assertThat(images.rows()).isEqualTo(28);
@@ -59,7 +59,7 @@ class IdxReaderTest {
     byte[] zeros = new byte[5000 * 28 * 28];
     Path file = write("zeros.gz", gzip(concat(idx, zeros)));
 
-    assertThat(IdxReader.readImages(file).pixels()).isEqualTo(zeros);
+    assertThat(readImages(file).pixels()).isEqualTo(zeros);
   }
 
   @Test
@@ -67,8 +67,8 @@ class IdxReaderTest {
     Path plain = write("labels", labels(12));
     Path gz = write("labels.gz", gzip(labels(12)));
 
-    assertThat(IdxReader.readLabels(plain)).isEqualTo(labelValues(12));
-    assertThat(IdxReader.readLabels(gz)).isEqualTo(labelValues(12));
+    assertThat(readLabels(plain)).isEqualTo(labelValues(12));
+    assertThat(readLabels(gz)).isEqualTo(labelValues(12));
   }
 
   @Test
@@ -76,13 +76,13 @@ class IdxReaderTest {
     byte[] raw = {0, 9, 10, (byte) 255};
     Path file = write("labels", concat(header(IdxReader.LABELS_MAGIC, 4), raw));
 
-    assertThat(IdxReader.readLabels(file)).isEqualTo(raw);
+    assertThat(readLabels(file)).isEqualTo(raw);
   }
 
   @Test
   void readsEmptySplitFiles() throws IOException {
-    assertThat(IdxReader.readImages(write("imgs", images(0, 28, 28))).count()).isZero();
-    assertThat(IdxReader.readLabels(write("labels", labels(0)))).isEmpty();
+    assertThat(readImages(write("imgs", images(0, 28, 28))).count()).isZero();
+    assertThat(readLabels(write("labels", labels(0)))).isEmpty();
   }
 
   @Test
@@ -90,18 +90,18 @@ class IdxReaderTest {
     Path gzWithoutSuffix = write("imgs", gzip(images(2, 3, 3)));
     Path plainWithGzSuffix = write("labels.gz", labels(5));
 
-    assertThat(IdxReader.readImages(gzWithoutSuffix).pixels()).isEqualTo(pixels(18));
-    assertThat(IdxReader.readLabels(plainWithGzSuffix)).isEqualTo(labelValues(5));
+    assertThat(readImages(gzWithoutSuffix).pixels()).isEqualTo(pixels(18));
+    assertThat(readLabels(plainWithGzSuffix)).isEqualTo(labelValues(5));
   }
 
   @Test
   void readsSplitFromPlainFiles() throws IOException {
     writeSplit("t10k", 6, false);
 
-    IdxReader.Split split = IdxReader.readSplit(dir, "t10k", "test");
+    IdxReader.Split split = readSplit(dir, "t10k", "test");
 
     assertThat(split.name()).isEqualTo("test");
-    assertThat(split.images().file()).isEqualTo(dir.resolve("t10k-images-idx3-ubyte"));
+    assertThat(split.images().file()).isEqualTo(hadoop(dir.resolve("t10k-images-idx3-ubyte")));
     assertThat(split.images().count()).isEqualTo(6);
     assertThat(split.labels()).isEqualTo(labelValues(6));
   }
@@ -111,16 +111,16 @@ class IdxReaderTest {
     writeSplit("train", 3, false);
     writeSplit("train", 5, true);
 
-    IdxReader.Split split = IdxReader.readSplit(dir, "train", "train");
+    IdxReader.Split split = readSplit(dir, "train", "train");
 
-    assertThat(split.images().file()).isEqualTo(dir.resolve("train-images-idx3-ubyte.gz"));
+    assertThat(split.images().file()).isEqualTo(hadoop(dir.resolve("train-images-idx3-ubyte.gz")));
     assertThat(split.images().count()).isEqualTo(5);
     assertThat(split.labels()).hasSize(5);
   }
 
   @Test
   void missingSplitFilesNameWhatWasLookedForAndWhere() throws IOException {
-    assertEdl(() -> IdxReader.readSplit(dir, "train", "train"))
+    assertEdl(() -> readSplit(dir, "train", "train"))
         .hasMessageStartingWith("Cannot find the idx files of the train split")
         .hasMessageContaining("train-images-idx3-ubyte.gz or train-images-idx3-ubyte")
         .hasMessageContaining("train-labels-idx1-ubyte.gz or train-labels-idx1-ubyte")
@@ -129,7 +129,7 @@ class IdxReaderTest {
         .hasMessageContaining("apt-get install -y dataset-fashion-mnist");
 
     write("train-images-idx3-ubyte.gz", gzip(images(2, 2, 2)));
-    assertEdl(() -> IdxReader.readSplit(dir, "train", "train"))
+    assertEdl(() -> readSplit(dir, "train", "train"))
         .hasMessageContaining("train-labels-idx1-ubyte.gz or train-labels-idx1-ubyte")
         .hasMessageNotContaining("train-images");
   }
@@ -138,7 +138,7 @@ class IdxReaderTest {
   void missingFolderIsReported() {
     Path missing = dir.resolve("nope");
 
-    assertEdl(() -> IdxReader.readSplit(missing, "train", "train"))
+    assertEdl(() -> readSplit(missing, "train", "train"))
         .hasMessageContaining(missing + " does not exist")
         .hasMessageContaining("--data DIR");
   }
@@ -147,15 +147,15 @@ class IdxReaderTest {
   void missingFileIsReported() {
     Path missing = dir.resolve("train-images-idx3-ubyte");
 
-    assertEdl(() -> IdxReader.readImages(missing))
-        .hasMessageStartingWith("Cannot read idx file " + missing)
+    assertEdl(() -> readImages(missing))
+        .hasMessageStartingWith("Cannot read idx file " + hadoop(missing))
         .hasMessageContaining("no such file")
         .hasMessageContaining("--data DIR");
   }
 
   @Test
   void folderInsteadOfFileIsReported() {
-    assertEdl(() -> IdxReader.readLabels(dir))
+    assertEdl(() -> readLabels(dir))
         .hasMessageContaining(dir.toString())
         .hasMessageContaining("folder");
   }
@@ -164,8 +164,8 @@ class IdxReaderTest {
   void labelsFileGivenAsImagesIsReported() throws IOException {
     Path file = write("train-labels-idx1-ubyte", labels(4));
 
-    assertEdl(() -> IdxReader.readImages(file))
-        .hasMessageStartingWith("Invalid idx file " + file)
+    assertEdl(() -> readImages(file))
+        .hasMessageStartingWith("Invalid idx file " + hadoop(file))
         .hasMessageContaining("expected 2051 (0x00000803")
         .hasMessageContaining("found 2049 (0x00000801")
         .hasMessageContaining("a labels file where an images file was expected")
@@ -176,7 +176,7 @@ class IdxReaderTest {
   void imagesFileGivenAsLabelsIsReported() throws IOException {
     Path file = write("train-images-idx3-ubyte.gz", gzip(images(2, 2, 2)));
 
-    assertEdl(() -> IdxReader.readLabels(file))
+    assertEdl(() -> readLabels(file))
         .hasMessageContaining(file.toString())
         .hasMessageContaining("expected 2049")
         .hasMessageContaining("found 2051")
@@ -188,7 +188,7 @@ class IdxReaderTest {
     Path file =
         write("page.gz", "<!DOCTYPE html><html></html>".getBytes(StandardCharsets.US_ASCII));
 
-    assertEdl(() -> IdxReader.readImages(file))
+    assertEdl(() -> readImages(file))
         .hasMessageContaining(file.toString())
         .hasMessageContaining("expected 2051")
         .hasMessageContaining("found 1008813135 (0x3C21444F)")
@@ -201,12 +201,12 @@ class IdxReaderTest {
     Path plain = write("imgs", Arrays.copyOf(full, full.length - 1));
     Path gz = write("imgs.gz", gzip(Arrays.copyOf(full, full.length - 10)));
 
-    assertEdl(() -> IdxReader.readImages(plain))
-        .hasMessageStartingWith("Invalid idx file " + plain + ": truncated")
+    assertEdl(() -> readImages(plain))
+        .hasMessageStartingWith("Invalid idx file " + hadoop(plain) + ": truncated")
         .hasMessageContaining("header says 3 images of 4x5 (60 bytes)")
         .hasMessageContaining("holds 59 bytes after the 16-byte header")
         .hasMessageContaining("apt-get install --reinstall dataset-fashion-mnist");
-    assertEdl(() -> IdxReader.readImages(gz))
+    assertEdl(() -> readImages(gz))
         .hasMessageContaining(gz.toString())
         .hasMessageContaining("truncated")
         .hasMessageContaining("holds 50 uncompressed bytes");
@@ -217,7 +217,7 @@ class IdxReaderTest {
     byte[] full = labels(10);
     Path file = write("labels", Arrays.copyOf(full, full.length - 3));
 
-    assertEdl(() -> IdxReader.readLabels(file))
+    assertEdl(() -> readLabels(file))
         .hasMessageContaining(file.toString())
         .hasMessageContaining("header says 10 labels")
         .hasMessageContaining("holds 7 bytes");
@@ -229,14 +229,14 @@ class IdxReaderTest {
     Path empty = write("empty", new byte[0]);
     Path emptyGz = write("empty.gz", gzip(new byte[0]));
 
-    assertEdl(() -> IdxReader.readImages(shortHeader))
+    assertEdl(() -> readImages(shortHeader))
         .hasMessageContaining(shortHeader.toString())
         .hasMessageContaining("truncated: the file holds only 10 bytes")
         .hasMessageContaining("16-byte header");
-    assertEdl(() -> IdxReader.readLabels(empty))
+    assertEdl(() -> readLabels(empty))
         .hasMessageContaining(empty.toString())
         .hasMessageContaining("the file is empty");
-    assertEdl(() -> IdxReader.readLabels(emptyGz)).hasMessageContaining("the file is empty");
+    assertEdl(() -> readLabels(emptyGz)).hasMessageContaining("the file is empty");
   }
 
   @Test
@@ -245,11 +245,11 @@ class IdxReaderTest {
     Path plain = write("imgs", concat(images(2, 3, 3), garbage));
     Path gz = write("labels.gz", gzip(concat(labels(4), garbage)));
 
-    assertEdl(() -> IdxReader.readImages(plain))
-        .hasMessageStartingWith("Invalid idx file " + plain + ": trailing data")
+    assertEdl(() -> readImages(plain))
+        .hasMessageStartingWith("Invalid idx file " + hadoop(plain) + ": trailing data")
         .hasMessageContaining("2 images of 3x3 (18 bytes)")
         .hasMessageContaining("3 more bytes");
-    assertEdl(() -> IdxReader.readLabels(gz))
+    assertEdl(() -> readLabels(gz))
         .hasMessageContaining(gz.toString())
         .hasMessageContaining("trailing data")
         .hasMessageContaining("3 more uncompressed bytes");
@@ -260,8 +260,8 @@ class IdxReaderTest {
     byte[] gz = gzip(noisyImages(50, 28, 28));
     Path file = write("imgs.gz", Arrays.copyOf(gz, gz.length / 2));
 
-    assertEdl(() -> IdxReader.readImages(file))
-        .hasMessageStartingWith("Invalid idx file " + file)
+    assertEdl(() -> readImages(file))
+        .hasMessageStartingWith("Invalid idx file " + hadoop(file))
         .hasMessageContaining("corrupt or truncated gzip stream");
   }
 
@@ -270,7 +270,7 @@ class IdxReaderTest {
     byte[] gz = gzip(labels(100));
     Path file = write("labels.gz", Arrays.copyOf(gz, gz.length - 8));
 
-    assertEdl(() -> IdxReader.readLabels(file)).hasMessageContaining("gzip stream");
+    assertEdl(() -> readLabels(file)).hasMessageContaining("gzip stream");
   }
 
   @Test
@@ -281,7 +281,7 @@ class IdxReaderTest {
     }
     Path file = write("imgs.gz", gz);
 
-    assertEdl(() -> IdxReader.readImages(file))
+    assertEdl(() -> readImages(file))
         .hasMessageContaining(file.toString())
         .hasMessageContaining("gzip stream");
   }
@@ -292,7 +292,7 @@ class IdxReaderTest {
     gz[2] = 7;
     Path file = write("labels.gz", gz);
 
-    assertEdl(() -> IdxReader.readLabels(file))
+    assertEdl(() -> readLabels(file))
         .hasMessageContaining(file.toString())
         .hasMessageContaining("gzip stream");
   }
@@ -303,12 +303,12 @@ class IdxReaderTest {
     Path zeroRows = write("b", header(IdxReader.IMAGES_MAGIC, 5, 0, 28));
     Path negativeLabels = write("c", header(IdxReader.LABELS_MAGIC, -1));
 
-    assertEdl(() -> IdxReader.readImages(negativeCount))
+    assertEdl(() -> readImages(negativeCount))
         .hasMessageContaining(negativeCount.toString())
         .hasMessageContaining("absurd dimensions: header says -5 images of 28x28");
-    assertEdl(() -> IdxReader.readImages(zeroRows))
+    assertEdl(() -> readImages(zeroRows))
         .hasMessageContaining("absurd dimensions: header says 5 images of 0x28");
-    assertEdl(() -> IdxReader.readLabels(negativeLabels))
+    assertEdl(() -> readLabels(negativeLabels))
         .hasMessageContaining(negativeLabels.toString())
         .hasMessageContaining("header says -1 labels");
   }
@@ -319,12 +319,12 @@ class IdxReaderTest {
     Path gz = write("b.gz", gzip(header(IdxReader.IMAGES_MAGIC, 3, 65_536, 65_536)));
     Path bigButFits = write("c.gz", gzip(header(IdxReader.IMAGES_MAGIC, 1_000_000, 28, 28)));
 
-    assertEdl(() -> IdxReader.readImages(plain))
+    assertEdl(() -> readImages(plain))
         .hasMessageContaining("absurd dimensions: header says 100000 images of 1000x1000")
         .hasMessageContaining("more than the 2147483639 bytes");
-    assertEdl(() -> IdxReader.readImages(gz))
+    assertEdl(() -> readImages(gz))
         .hasMessageContaining("absurd dimensions: header says 3 images of 65536x65536");
-    assertEdl(() -> IdxReader.readImages(bigButFits))
+    assertEdl(() -> readImages(bigButFits))
         .hasMessageContaining("truncated: header says 1000000 images of 28x28 (784000000 bytes)")
         .hasMessageContaining("holds 0 uncompressed bytes");
   }
@@ -334,34 +334,33 @@ class IdxReaderTest {
     Path images = write("train-images-idx3-ubyte.gz", gzip(images(5, 2, 2)));
     Path labels = write("train-labels-idx1-ubyte", labels(4));
 
-    assertEdl(() -> IdxReader.readSplit(dir, "train", "train"))
-        .hasMessageStartingWith("Invalid idx split train in " + dir)
-        .hasMessageContaining(images + " holds 5 images")
-        .hasMessageContaining(labels + " holds 4 labels");
+    assertEdl(() -> readSplit(dir, "train", "train"))
+        .hasMessageStartingWith("Invalid idx split train in " + hadoop(dir))
+        .hasMessageContaining(hadoop(images) + " holds 5 images")
+        .hasMessageContaining(hadoop(labels) + " holds 4 labels");
   }
 
   @Test
   void recognisesIdxFolders() throws IOException {
-    assertThat(IdxReader.looksLikeIdxFolder(dir)).isFalse();
-    assertThat(IdxReader.looksLikeIdxFolder(dir.resolve("missing"))).isFalse();
+    assertThat(looksLikeIdxFolder(dir)).isFalse();
+    assertThat(looksLikeIdxFolder(dir.resolve("missing"))).isFalse();
 
     writeSplit("train", 2, true);
     write("t10k-images-idx3-ubyte", images(1, 2, 2));
-    assertThat(IdxReader.looksLikeIdxFolder(dir)).isFalse();
+    assertThat(looksLikeIdxFolder(dir)).isFalse();
 
     write("t10k-labels-idx1-ubyte", labels(1));
-    assertThat(IdxReader.looksLikeIdxFolder(dir)).isTrue();
-    assertThat(IdxReader.looksLikeIdxFolder(dir.resolve("train-images-idx3-ubyte.gz"))).isFalse();
+    assertThat(looksLikeIdxFolder(dir)).isTrue();
+    assertThat(looksLikeIdxFolder(dir.resolve("train-images-idx3-ubyte.gz"))).isFalse();
   }
 
   @Test
   void readsInstalledFashionMnist() {
     Assumptions.assumeTrue(
-        IdxReader.looksLikeIdxFolder(FASHION_MNIST),
-        "Fashion-MNIST is not installed in " + FASHION_MNIST);
+        looksLikeIdxFolder(FASHION_MNIST), "Fashion-MNIST is not installed in " + FASHION_MNIST);
 
-    IdxReader.Split train = IdxReader.readSplit(FASHION_MNIST, "train", "train");
-    IdxReader.Split test = IdxReader.readSplit(FASHION_MNIST, "t10k", "test");
+    IdxReader.Split train = readSplit(FASHION_MNIST, "train", "train");
+    IdxReader.Split test = readSplit(FASHION_MNIST, "t10k", "test");
 
     assertThat(train.images().count()).isEqualTo(60_000);
     assertThat(train.images().rows()).isEqualTo(28);
@@ -447,5 +446,35 @@ class IdxReaderTest {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
+  }
+
+  private static final IdxReader READER = new IdxReader(local());
+
+  private static org.apache.hadoop.fs.FileSystem local() {
+    try {
+      return org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static org.apache.hadoop.fs.Path hadoop(Path p) {
+    return new org.apache.hadoop.fs.Path(p.toUri());
+  }
+
+  private static IdxReader.Images readImages(Path file) {
+    return READER.readImages(hadoop(file));
+  }
+
+  private static byte[] readLabels(Path file) {
+    return READER.readLabels(hadoop(file));
+  }
+
+  private static IdxReader.Split readSplit(Path dir, String prefix, String split) {
+    return READER.readSplit(hadoop(dir), prefix, split);
+  }
+
+  private static boolean looksLikeIdxFolder(Path dir) {
+    return READER.looksLikeIdxFolder(hadoop(dir));
   }
 }

@@ -57,6 +57,8 @@ public abstract class SparkTestBase {
     s.put("spark.ui.showConsoleProgress", "false");
     s.put("spark.sql.shuffle.partitions", "4");
     s.put("spark.default.parallelism", "2");
+    // as the cluster profiles in conf/ do
+    s.put("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     return s;
   }
 

@@ -31,11 +31,14 @@ class SyntheticImagesTest {
 
   @Test
   void writesAnIdxFolderTheReaderReadsBack() throws IOException {
-    Path folder = SyntheticImages.write(dir.resolve("idx"), 30, 20);
-
-    assertThat(IdxReader.looksLikeIdxFolder(folder)).isTrue();
-    IdxReader.Split train = IdxReader.readSplit(folder, "train", "train");
-    IdxReader.Split test = IdxReader.readSplit(folder, "t10k", "test");
+    var folder =
+        new org.apache.hadoop.fs.Path(SyntheticImages.write(dir.resolve("idx"), 30, 20).toUri());
+    IdxReader reader =
+        new IdxReader(
+            org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration()));
+    assertThat(reader.looksLikeIdxFolder(folder)).isTrue();
+    IdxReader.Split train = reader.readSplit(folder, "train", "train");
+    IdxReader.Split test = reader.readSplit(folder, "t10k", "test");
     assertThat(train.images().count()).isEqualTo(30);
     assertThat(test.images().count()).isEqualTo(20);
     for (IdxReader.Split split : new IdxReader.Split[] {train, test}) {
