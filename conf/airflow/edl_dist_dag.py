@@ -39,6 +39,8 @@ LAKE = "{{ var.value.get('edl_dist_lake', 's3a://my-bucket/edl-dist') }}"
 RUN_ID = "{{ ds_nodash }}"
 
 JAR = EDL_HOME + "/spark-jobs/target/edl-dist.jar"
+# hadoop-aws and the AWS SDK modules S3A uses, for clusters without them.
+S3_JAR = EDL_HOME + "/spark-jobs/target/edl-dist-s3.jar"
 PROPERTIES = EDL_HOME + "/conf/spark-defaults.yarn.conf"
 
 
@@ -48,6 +50,7 @@ def edl_dist(task_id: str, *command: str) -> SparkSubmitOperator:
         task_id=task_id,
         conn_id="spark_default",
         application=JAR,
+        jars=S3_JAR,
         java_class="io.edldist.jobs.cli.Main",
         properties_file=PROPERTIES,
         deploy_mode="cluster",

@@ -68,7 +68,7 @@ final class ClusterBench {
     List<String> scratch = new ArrayList<>();
     try (LocalCluster cluster =
         LocalCluster.start(
-            LocalCluster.Options.onFreePorts(dir.resolve("one-core-workers"), 2, 1).pinned())) {
+            LocalCluster.options(dir.resolve("one-core-workers")).optPinned().build())) {
       // sizing, in an application with both executors
       double fixed;
       int copies;
@@ -99,7 +99,10 @@ final class ClusterBench {
       Side four;
       try (LocalCluster big =
           LocalCluster.start(
-              LocalCluster.Options.onFreePorts(dir.resolve("four-core-worker"), 1, 4))) {
+              LocalCluster.options(dir.resolve("four-core-worker"))
+                  .optWorkers(1)
+                  .optCoresPerWorker(4)
+                  .build())) {
         four = side(big, 4, 4, warmup.root(), table);
       }
       return new BenchResult.Cluster(

@@ -68,9 +68,14 @@ final class ClusterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      var options =
-          new LocalCluster.Options(cluster.dir, workers, cores, memory, port, uiPort, false);
-      LocalCluster started = LocalCluster.start(options);
+      LocalCluster started =
+          LocalCluster.start(
+              LocalCluster.options(cluster.dir)
+                  .optWorkers(workers)
+                  .optCoresPerWorker(cores)
+                  .optWorkerMemory(memory)
+                  .optPorts(port, uiPort)
+                  .build());
       spec.commandLine()
           .getOut()
           .printf(

@@ -55,6 +55,7 @@ import picocli.CommandLine.Spec;
       BenchCommand.class,
       SqlCommand.class,
       ClusterCommand.class,
+      SubmitCommand.class,
       ChaosCommand.class,
       DocsCommand.class,
       ConfigCommand.class
@@ -119,7 +120,7 @@ public final class Main implements Callable<Integer> {
 
   static Lake lake(EdlConfig config, String command) {
     SparkSession spark = Sessions.create(config, "edl-dist " + command);
-    return new Lake(spark, config.get(EdlConfig.LAKE));
+    return new Lake(spark, config.get(EdlConfig.LAKE)).check();
   }
 
   public static void main(String[] args) {

@@ -23,6 +23,7 @@ public final class JvmProcess {
   private final List<String> jvmOptions = new ArrayList<>();
   private String heap = "512m";
   private int cpu = -1;
+  private String classpath = System.getProperty("java.class.path");
 
   private JvmProcess(String mainClass) {
     this.mainClass = mainClass;
@@ -53,6 +54,12 @@ public final class JvmProcess {
     return this;
   }
 
+  /** Another classpath than this JVM's. */
+  public JvmProcess classpath(String value) {
+    classpath = value;
+    return this;
+  }
+
   /** Runs the JVM on this CPU only. */
   public JvmProcess pinnedTo(int value) {
     cpu = value;
@@ -70,7 +77,7 @@ public final class JvmProcess {
     command.add("-Xmx" + heap);
     command.addAll(jvmOptions);
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(classpath);
     command.add(mainClass);
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command);

@@ -38,10 +38,14 @@ public final class LocalCluster implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
   /**
-   * How to start the cluster. With {@code pinWorkers}, Worker i runs on CPU (i - 1) mod the CPU
-   * count ({@code taskset}), and so do the executors it forks: a one-core executor then has one
-   * core, as a container's CPU limit gives it on YARN or Kubernetes, instead of spilling its
-   * decoding, writing and garbage collection onto the machine's other cores.
+   * How to start the cluster ({@link #options}). With {@code pinWorkers}, Worker i runs on CPU (i -
+   * 1) mod the CPU count ({@code taskset}), and so do the executors it forks: a one-core executor
+   * then has one core, as a container's CPU limit gives it on YARN or Kubernetes, instead of
+   * spilling its decoding, writing and garbage collection onto the machine's other cores. With a
+   * {@code distribution} (a Spark distribution's folder, {@link SparkDistribution}), the daemons
+   * and executors run from its {@code jars/} alone, as on a real cluster; without one, from this
+   * JVM's classpath. With {@code gpusPerWorker}, each Worker offers that many GPUs, whose addresses
+   * a discovery script reports.
    */
   public record Options(
       Path dir,
@@ -50,21 +54,92 @@ public final class LocalCluster implements AutoCloseable {
       String workerMemory,
       int port,
       int uiPort,
-      boolean pinWorkers) {
+      boolean pinWorkers,
+      Path distribution,
+      int gpusPerWorker,
+      Path gpuDiscoveryScript) {
     public Options {
       if (workers < 1 || coresPerWorker < 1) {
         throw new IllegalArgumentException("workers and cores must be >= 1");
       }
     }
+  }
 
-    /** Free ports picked at random: for tests and benchmarks beside a user's cluster. */
-    public static Options onFreePorts(Path dir, int workers, int coresPerWorker) {
-      return new Options(dir, workers, coresPerWorker, "3g", freePort(), freePort(), false);
+  /** Options for a cluster in {@code dir}: 2 one-core Workers with 3g, free ports, by default. */
+  public static Builder options(Path dir) {
+    return new Builder(dir);
+  }
+
+  /** Builds {@link Options}. */
+  public static final class Builder {
+    private final Path dir;
+    private int workers = 2;
+    private int cores = 1;
+    private String memory = "3g";
+    private int port = -1;
+    private int uiPort = -1;
+    private boolean pinned;
+    private Path distribution;
+    private int gpus;
+    private Path gpuScript;
+
+    private Builder(Path dir) {
+      this.dir = dir;
     }
 
-    /** The same cluster with each Worker and its executors pinned to one CPU. */
-    public Options pinned() {
-      return new Options(dir, workers, coresPerWorker, workerMemory, port, uiPort, true);
+    public Builder optWorkers(int value) {
+      workers = value;
+      return this;
+    }
+
+    public Builder optCoresPerWorker(int value) {
+      cores = value;
+      return this;
+    }
+
+    public Builder optWorkerMemory(String value) {
+      memory = value;
+      return this;
+    }
+
+    /** The Master's port and web UI port (default: free ports picked at random). */
+    public Builder optPorts(int master, int ui) {
+      port = master;
+      uiPort = ui;
+      return this;
+    }
+
+    /** Each Worker and its executors on one CPU. */
+    public Builder optPinned() {
+      pinned = true;
+      return this;
+    }
+
+    /** Run from this Spark distribution's jars. */
+    public Builder optDistribution(Path value) {
+      distribution = value;
+      return this;
+    }
+
+    /** Each Worker offers {@code count} GPUs whose addresses {@code script} reports. */
+    public Builder optGpus(int count, Path script) {
+      gpus = count;
+      gpuScript = script;
+      return this;
+    }
+
+    public Options build() {
+      return new Options(
+          dir,
+          workers,
+          cores,
+          memory,
+          port < 0 ? freePort() : port,
+          uiPort < 0 ? freePort() : uiPort,
+          pinned,
+          distribution,
+          gpus,
+          gpuScript);
     }
   }
 
@@ -90,8 +165,10 @@ public final class LocalCluster implements AutoCloseable {
     try {
       Files.createDirectories(options.dir().resolve("pids"));
       Files.createDirectories(options.dir().resolve("logs"));
-      for (String d : List.of("jars", "conf", "launcher/target/scala-2.13")) {
-        Files.createDirectories(cluster.sparkHome().resolve(d));
+      if (options.distribution() == null) {
+        for (String d : List.of("jars", "conf", "launcher/target/scala-2.13")) {
+          Files.createDirectories(cluster.sparkHome().resolve(d));
+        }
       }
       Files.writeString(options.dir().resolve("master-url"), cluster.masterUrl());
       Files.writeString(options.dir().resolve("ui-port"), Integer.toString(options.uiPort()));
@@ -124,8 +201,7 @@ public final class LocalCluster implements AutoCloseable {
       String url = Files.readString(dir.resolve("master-url")).strip();
       int uiPort = Integer.parseInt(Files.readString(dir.resolve("ui-port")).strip());
       int port = Integer.parseInt(url.substring(url.lastIndexOf(':') + 1));
-      var options = new Options(dir, 1, 1, "3g", port, uiPort, false);
-      return Optional.of(new LocalCluster(options));
+      return Optional.of(new LocalCluster(options(dir).optPorts(port, uiPort).build()));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
@@ -209,6 +285,22 @@ public final class LocalCluster implements AutoCloseable {
     return found;
   }
 
+  /**
+   * Drivers the Master runs for cluster-deploy-mode submissions, by id with their state ({@code
+   * SUBMITTED}, {@code RUNNING}, {@code FINISHED}, {@code FAILED} ...), oldest first.
+   */
+  public Map<String, String> drivers() {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    masterState()
+        .ifPresent(
+            s -> {
+              for (String list : List.of("completeddrivers", "activedrivers")) {
+                s.path(list).forEach(d -> out.put(d.path("id").asText(), d.path("state").asText()));
+              }
+            });
+    return out;
+  }
+
   public Status status() {
     Optional<JsonNode> state = masterState();
     if (state.isEmpty()) {
@@ -251,7 +343,9 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private Path sparkHome() {
-    return options.dir().resolve("spark-home");
+    return options.distribution() != null
+        ? options.distribution()
+        : options.dir().resolve("spark-home");
   }
 
   /** Starts a daemon JVM; on CPU {@code cpu} only when it is not negative. */
@@ -262,6 +356,13 @@ public final class LocalCluster implements AutoCloseable {
             .env("SPARK_HOME", sparkHome().toString())
             .env("SPARK_SCALA_VERSION", "2.13")
             .env("SPARK_LOCAL_IP", HOST);
+    if (options.distribution() != null) {
+      jvm.classpath(options.distribution().resolve("jars").toString() + "/*");
+    }
+    if (name.startsWith("worker-") && options.gpusPerWorker() > 0) {
+      jvm.jvmOption("-Dspark.worker.resource.gpu.amount=" + options.gpusPerWorker());
+      jvm.jvmOption("-Dspark.worker.resource.gpu.discoveryScript=" + options.gpuDiscoveryScript());
+    }
     if (cpu >= 0) {
       jvm.pinnedTo(cpu);
     }

@@ -22,6 +22,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RuntimeConfig;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.CollectionAccumulator;
 import scala.Option;
 
 /**
@@ -99,13 +100,17 @@ public final class InferStage {
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
     Broadcast<ModelBundle> broadcast = jsc.broadcast(teacher);
+    CollectionAccumulator<String> assignments =
+        lake.spark().sparkContext().collectionAccumulator("infer assigned GPUs");
     PartitionPredictor predictor =
-        new PartitionPredictor(
-            broadcast,
-            lake.path(store.folder(teacher.meta())),
-            features,
-            config.get(EdlConfig.INFER_BATCH_SIZE),
-            threads);
+        PartitionPredictor.builder(broadcast)
+            .setFeatures(features)
+            .setBatchSize(config.get(EdlConfig.INFER_BATCH_SIZE))
+            .optThreads(threads)
+            .optSource(lake.path(store.folder(teacher.meta())))
+            .optDevice(config.get(EdlConfig.INFER_DEVICE))
+            .optAssignments(assignments)
+            .build();
     // Logits and pixels are high-cardinality: Parquet would build a dictionary per column chunk,
     // then drop it (in one profile its hash map was the hottest frame of the write). Delta passes
     // no DataFrameWriter option to Parquet but compression and maxRecordsPerFile; the session's
@@ -155,6 +160,14 @@ public final class InferStage {
     metrics.add("rows_already_present", total - missing);
     metrics.add("seconds", seconds);
     metrics.add("samples_per_second", seconds > 0 ? missing / seconds : 0);
+    for (String a : assignments.value()) {
+      // one row per task: the GPU address Spark assigned to it (-1: none), step = partition
+      String[] partitionAndAddress = a.split(":");
+      metrics.add(
+          "assigned_gpu",
+          Double.parseDouble(partitionAndAddress[1]),
+          Long.parseLong(partitionAndAddress[0]));
+    }
     metrics.flush(lake);
     return new Result(teacherId, missing, total - missing, total, commits, seconds);
   }

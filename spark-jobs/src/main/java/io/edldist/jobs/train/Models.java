@@ -1,5 +1,6 @@
 package io.edldist.jobs.train;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
@@ -12,11 +13,16 @@ import io.edldist.udfs.model.ModelMeta;
 public final class Models {
   private Models() {}
 
-  /** A new model of the given architecture with weights initialised from {@code seed}. */
+  /** A new model of the given architecture on the CPU, weights initialised from {@code seed}. */
   public static Model create(ModelMeta meta, long seed) {
+    return create(meta, seed, Device.cpu());
+  }
+
+  /** A new model on {@code device}, weights initialised from {@code seed}. */
+  public static Model create(ModelMeta meta, long seed, Device device) {
     Engine.getInstance().setRandomSeed((int) seed);
     Block block = Architectures.build(meta);
-    Model model = Model.newInstance(meta.name(), "PyTorch");
+    Model model = Model.newInstance(meta.name(), device, "PyTorch");
     block.initialize(
         model.getNDManager(), DataType.FLOAT32, ModelBundle.batchShape(meta.inputShape(), 1));
     model.setBlock(block);

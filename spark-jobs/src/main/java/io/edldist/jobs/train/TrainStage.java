@@ -2,15 +2,18 @@ package io.edldist.jobs.train;
 
 import static org.apache.spark.sql.functions.col;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
 import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.runtime.Sessions;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.kd.DistillationLoss;
+import io.edldist.udfs.model.Devices;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelMeta;
 import io.edldist.udfs.train.Schedule;
@@ -94,7 +97,7 @@ public final class TrainStage {
     String run = resume ? resumeRun(name) : runId;
     Metrics metrics = new Metrics(run, "train-" + mode);
     double alpha = kd ? config.get(EdlConfig.TRAIN_ALPHA) : 1.0;
-    try (Model model = Models.create(meta, seed)) {
+    try (Model model = Models.create(meta, seed, device(lake, config))) {
       Trainer trainer =
           new Trainer(
                   model,
@@ -114,6 +117,15 @@ public final class TrainStage {
       metrics.flush(lake);
       return new Result(bundle, mode, trained, streamed, run);
     }
+  }
+
+  /** The driver's device for training ({@code train.device}, the GPU Spark assigned to it). */
+  public static Device device(Lake lake, EdlConfig config) {
+    return Devices.choose(
+        config.get(EdlConfig.TRAIN_DEVICE),
+        Sessions.driverGpu(lake.spark()),
+        "the driver",
+        "train.device");
   }
 
   /** Training settings of a student from the train.* keys. */

@@ -4,6 +4,7 @@ import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
 import io.edldist.udfs.EdlException;
+import io.edldist.udfs.model.Devices;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelCache;
 import io.edldist.udfs.model.TorchThreads;
@@ -15,8 +16,10 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.CollectionAccumulator;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
@@ -32,8 +35,12 @@ import scala.jdk.javaapi.CollectionConverters;
  * EdlException} naming its source, which the driver turns into an immediate job failure instead of
  * retries.
  *
+ * <p>Each task computes on the device {@link Devices} picks from the GPU Spark assigned to it
+ * ({@code spark.task.resource.gpu.amount}) and {@code infer.device}, and reports the assignment
+ * (partition and address, -1 for none) to an accumulator the driver records in {@code metrics}.
+ *
  * <p>Input rows: {@code id, split, label, features}. Output rows: the same plus {@code logits
- * ARRAY<FLOAT>} and {@code teacher_id}.
+ * ARRAY<FLOAT>} and {@code teacher_id}. Built with {@link #builder}.
  */
 public final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -44,24 +51,78 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
   private final Features features;
   private final int batchSize;
   private final int threads;
+  private final String device;
+  private final CollectionAccumulator<String> assignments;
 
-  /**
-   * @param source where the teacher came from (its model-store folder), named in load errors
-   */
-  public PartitionPredictor(
-      Broadcast<ModelBundle> teacher,
-      String source,
-      Features features,
-      int batchSize,
-      int threads) {
-    if (batchSize < 1 || threads < 1) {
-      throw new IllegalArgumentException("batchSize and threads must be >= 1");
+  private PartitionPredictor(Builder b) {
+    if (b.batchSize < 1 || b.threads < 1 || b.features == null) {
+      throw new IllegalArgumentException("features, batchSize >= 1 and threads >= 1 are needed");
     }
-    this.teacher = teacher;
-    this.source = source;
-    this.features = features;
-    this.batchSize = batchSize;
-    this.threads = threads;
+    this.teacher = b.teacher;
+    this.source = b.source;
+    this.features = b.features;
+    this.batchSize = b.batchSize;
+    this.threads = b.threads;
+    this.device = b.device;
+    this.assignments = b.assignments;
+  }
+
+  /** A predictor of the broadcast teacher; features and batch size must be set. */
+  public static Builder builder(Broadcast<ModelBundle> teacher) {
+    return new Builder(teacher);
+  }
+
+  /** Builds a {@link PartitionPredictor}. */
+  public static final class Builder {
+    private final Broadcast<ModelBundle> teacher;
+    private String source = "the driver's broadcast";
+    private Features features;
+    private int batchSize;
+    private int threads = 1;
+    private String device = Devices.AUTO;
+    private CollectionAccumulator<String> assignments;
+
+    private Builder(Broadcast<ModelBundle> teacher) {
+      this.teacher = teacher;
+    }
+
+    public Builder setFeatures(Features value) {
+      features = value;
+      return this;
+    }
+
+    public Builder setBatchSize(int value) {
+      batchSize = value;
+      return this;
+    }
+
+    /** Where the teacher came from (its model-store folder), named in load errors. */
+    public Builder optSource(String value) {
+      source = value;
+      return this;
+    }
+
+    /** libtorch intra-op threads per task (default 1; {@code spark.task.cpus}). */
+    public Builder optThreads(int value) {
+      threads = value;
+      return this;
+    }
+
+    /** {@code auto} (default), {@code cpu} or {@code gpu}: see {@link Devices}. */
+    public Builder optDevice(String value) {
+      device = value;
+      return this;
+    }
+
+    /** Receives {@code partition:address} (address -1 for none) from every task. */
+    public Builder optAssignments(CollectionAccumulator<String> value) {
+      assignments = value;
+      return this;
+    }
+
+    public PartitionPredictor build() {
+      return new PartitionPredictor(this);
+    }
   }
 
   @Override
@@ -70,29 +131,40 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
       return rows;
     }
     ModelBundle bundle = teacher.value();
+    TaskContext task = TaskContext.get();
+    String gpu = assignedGpu(task);
+    if (assignments != null && task != null) {
+      assignments.add(task.partitionId() + ":" + (gpu == null ? "-1" : gpu));
+    }
+    String executor = "executor " + (SparkEnv.get() == null ? "?" : SparkEnv.get().executorId());
     Model model;
     try {
       TorchThreads.set(threads); // loads the engine first
-      model = ModelCache.get(bundle);
+      model = ModelCache.get(bundle, Devices.choose(device, gpu, executor, "infer.device"));
+    } catch (EdlException e) {
+      throw e;
     } catch (RuntimeException | LinkageError e) {
       throw EdlException.cannot(
-          "load teacher "
-              + bundle.meta().id()
-              + " from "
-              + source
-              + " on executor "
-              + SparkEnv.get().executorId(),
+          "load teacher " + bundle.meta().id() + " from " + source + " on " + executor,
           e,
           "Check that every executor runs the job jar with DJL's PyTorch engine and native library"
               + " (pytorch-native-cpu) and has memory for the model");
     }
     Predictor<BatchTranslator.Batch, float[]> predictor = model.newPredictor(new BatchTranslator());
-    TaskContext task = TaskContext.get();
     if (task != null) {
       task.addTaskCompletionListener(
           (org.apache.spark.util.TaskCompletionListener) ctx -> predictor.close());
     }
     return new Scored(rows, predictor, bundle.meta().id(), bundle.meta().classes());
+  }
+
+  /** The GPU address Spark assigned to the task, or null. */
+  private static String assignedGpu(TaskContext task) {
+    if (task == null) {
+      return null;
+    }
+    ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
+    return gpu == null || gpu.addresses().length == 0 ? null : gpu.addresses()[0];
   }
 
   /** Pulls a batch from the input, scores it, hands the rows out one by one. */

@@ -1,5 +1,6 @@
 package io.edldist.udfs.model;
 
+import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.types.DataType;
@@ -125,13 +126,18 @@ public final class ModelBundle implements Serializable {
    * written to a local temporary folder first, since DJL loads from a path.
    */
   public Model load() {
+    return load(Device.cpu());
+  }
+
+  /** Loads the model onto {@code device}; the caller owns and closes it. */
+  public Model load(Device device) {
     Path dir = null;
     try {
       dir = Files.createTempDirectory("edl-dist-" + meta.name() + "-" + meta.version());
       for (var e : files.entrySet()) {
         Files.write(dir.resolve(e.getKey()), e.getValue());
       }
-      Model model = Model.newInstance(meta.name(), "PyTorch");
+      Model model = Model.newInstance(meta.name(), device, "PyTorch");
       try {
         if (ModelMeta.DJL.equals(meta.format())) {
           Block block = Architectures.build(meta);
