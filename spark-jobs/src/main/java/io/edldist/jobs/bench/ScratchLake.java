@@ -22,6 +22,10 @@ import org.apache.spark.sql.Row;
  * every row repeated under new ids) and the teacher in its model store. Deleted on close.
  */
 public final class ScratchLake implements AutoCloseable {
+  /** The default of {@code ingest.rows-per-file}: scratch lakes are laid out as ingest does. */
+  private static final int ROWS_PER_FILE =
+      Integer.parseInt(io.edldist.jobs.config.EdlConfig.INGEST_ROWS_PER_FILE.defaultValue());
+
   private final Path dir;
   private final Lake lake;
 
@@ -33,7 +37,7 @@ public final class ScratchLake implements AutoCloseable {
           "create a scratch lake", e, "Check free space in the temporary folder");
     }
     lake = new Lake(source.spark(), dir.toString());
-    lake.replaceSamples(samples, SamplesMeta.of(source));
+    lake.replaceSamples(samples, SamplesMeta.of(source), ROWS_PER_FILE);
     new ModelStore(lake).save(teacher);
   }
 

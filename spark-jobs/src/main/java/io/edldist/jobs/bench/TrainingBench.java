@@ -7,6 +7,7 @@ import ai.djl.inference.Predictor;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.lake.Lake;
+import io.edldist.jobs.lake.SoftLabels;
 import io.edldist.jobs.results.BenchResult;
 import io.edldist.jobs.train.Models;
 import io.edldist.jobs.train.TrainStage;
@@ -94,10 +95,8 @@ final class TrainingBench {
                 InferStage.Result scored = new InferStage(scratch.lake(), config, runId).execute();
                 TrainingData soft =
                     TrainingData.inMemory(
-                        scratch
-                            .lake()
-                            .read(Lake.SOFT_LABELS)
-                            .where(col("teacher_id").equalTo(scored.teacherId())),
+                        SoftLabels.withSamples(
+                            scratch.lake(), scored.teacherId(), "train", false, true),
                         features,
                         classes,
                         true,

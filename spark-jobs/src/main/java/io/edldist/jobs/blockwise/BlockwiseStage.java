@@ -11,6 +11,7 @@ import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
 import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.lake.SoftLabels;
 import io.edldist.jobs.results.BlockwiseRun;
 import io.edldist.jobs.teacher.TrainTeacherStage;
 import io.edldist.jobs.train.TrainStage;
@@ -155,13 +156,7 @@ public final class BlockwiseStage {
     BlockwiseReport report = new BlockwiseReport(lake, runId);
     TestSet test =
         TestSet.of(
-            lake.read(Lake.SOFT_LABELS)
-                .where(
-                    col("teacher_id")
-                        .equalTo(teacher.meta().id())
-                        .and(col("split").equalTo("test"))),
-            features,
-            true);
+            SoftLabels.withSamples(lake, teacher.meta().id(), "test", false, true), features, true);
     BlockwiseRun.Scores teacherScores = report.score(teacher, ModelCache.get(teacher), test);
     BlockwiseRun.Scores studentScores;
     try (Model model = student.load()) {
@@ -253,10 +248,7 @@ public final class BlockwiseStage {
     if (epochs == 0) {
       return;
     }
-    Dataset<Row> soft =
-        lake.readPinned(Lake.SOFT_LABELS)
-            .where(
-                col("teacher_id").equalTo(teacher.meta().id()).and(col("split").equalTo("train")));
+    Dataset<Row> soft = SoftLabels.withSamples(lake, teacher.meta().id(), "train", true, true);
     int rows = config.get(EdlConfig.BLOCKWISE_FINETUNE_ROWS);
     if (rows > 0) {
       soft = soft.orderBy("id").limit(rows);

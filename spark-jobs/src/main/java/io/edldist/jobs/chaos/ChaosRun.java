@@ -289,6 +289,7 @@ public final class ChaosRun implements AutoCloseable {
     s.put("ingest.test-limit", userConfig.raw(EdlConfig.CHAOS_TEST_ROWS));
     s.put("teacher.epochs", "1");
     s.put("infer.partitions", "8");
+    s.put("ingest.rows-per-file", "500"); // infer commits whole files: several per lake
     s.put("spark.ui.enabled", "false");
     s.put("spark.ui.showConsoleProgress", "false");
     s.put("spark.executor.cores", "1");

@@ -61,6 +61,11 @@ public final class EdlConfig {
           "idx",
           "parquet",
           "csv");
+  public static final Key<Integer> INGEST_ROWS_PER_FILE =
+      positive(
+          "ingest.rows-per-file",
+          "4096",
+          "Rows per file of samples; infer commits whole files, so this is its finest commit step.");
   public static final Key<Integer> INGEST_TRAIN_LIMIT =
       positiveOrZero("ingest.train-limit", "0", "Keep only the first N train samples (0: all).");
   public static final Key<Integer> INGEST_TEST_LIMIT =
@@ -121,7 +126,8 @@ public final class EdlConfig {
       positive(
           "infer.rows-per-commit",
           "20000",
-          "Soft labels are committed in chunks of about this many rows; a crash loses at most one.");
+          "Soft labels are committed in batches of about this many rows (whole files of samples);"
+              + " a crash loses at most one.");
   public static final Key<String> INFER_DEVICE =
       oneOf(
           "infer.device",
@@ -133,7 +139,9 @@ public final class EdlConfig {
           "cpu");
   public static final Key<Integer> INFER_PARTITIONS =
       positiveOrZero(
-          "infer.partitions", "0", "Partitions per commit chunk (0: Spark's default parallelism).");
+          "infer.partitions",
+          "0",
+          "Least partitions per commit batch (0: Spark's default parallelism).");
 
   public static final Key<String> STUDENT_ARCH =
       oneOf("student.arch", "mlp", "Student architecture.", "mlp", "small-cnn", "cnn");

@@ -1,13 +1,12 @@
 package io.edldist.jobs.evaluate;
 
-import static org.apache.spark.sql.functions.col;
-
 import ai.djl.Model;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
 import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.lake.SoftLabels;
 import io.edldist.jobs.report.Report;
 import io.edldist.jobs.results.ModelScore;
 import io.edldist.jobs.train.TrainStage;
@@ -55,10 +54,10 @@ public final class EvaluateStage {
         store.teacher(
             config.get(EdlConfig.TEACHER_NAME), config.get(EdlConfig.TEACHER_PATH), samples);
     Features features = samples.features();
-    var softLabels =
-        lake.read(Lake.SOFT_LABELS).where(col("teacher_id").equalTo(teacher.meta().id()));
-    long softLabelRows = softLabels.count();
-    TestSet test = TestSet.of(softLabels.where(col("split").equalTo("test")), features, true);
+    long softLabelRows = SoftLabels.count(lake, teacher.meta().id());
+    TestSet test =
+        TestSet.of(
+            SoftLabels.withSamples(lake, teacher.meta().id(), "test", false, true), features, true);
     if (test.size() == 0) {
       throw io.edldist.udfs.EdlException.cannot(
           "evaluate",

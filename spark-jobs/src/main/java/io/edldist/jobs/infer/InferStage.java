@@ -1,50 +1,62 @@
 package io.edldist.jobs.infer;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.pmod;
-import static org.apache.spark.sql.functions.xxhash64;
-
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
 import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.lake.SoftLabels;
 import io.edldist.jobs.runtime.FailFast;
+import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
 import io.edldist.udfs.infer.PartitionPredictor;
 import io.edldist.udfs.model.ModelBundle;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FilterFunction;
+import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RuntimeConfig;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.util.CollectionAccumulator;
 import scala.Option;
 
 /**
  * The teacher stage: scores every sample that has no soft label yet for this teacher and appends
- * the logits to {@code soft_labels}.
+ * {@code id, split, label, logits, teacher_id} to {@code soft_labels}.
  *
- * <p>Work: an anti-join of {@code samples} with the ids already in {@code soft_labels} for this
- * {@code teacher_id}, split by {@code pmod(xxhash64(id), k)} into k chunks of about {@code
- * infer.rows-per-commit} rows. Each chunk is one Spark job: {@code mapPartitions} with {@link
- * PartitionPredictor} (teacher broadcast once, loaded once per executor JVM, batched forward) and
- * one Delta append. Chunks are disjoint and each commit is atomic, so a crash loses at most the
- * chunks in flight, a re-run scores exactly the ids still missing, and no (id, teacher_id) is ever
- * written twice by one writer. The teacher is loaded and tried on the driver first, so a broken
- * model fails in seconds with one clear error. A chunk is shuffled only when its scan has fewer
- * partitions than the cluster has task slots.
+ * <p>One pass, exactly once: a Structured Streaming query over {@code samples} (Delta source,
+ * {@code availableNow} trigger, one checkpoint per teacher and samples version under {@code
+ * streams/infer/}). Each micro-batch is about {@code infer.rows-per-commit} rows (whole files of
+ * {@code samples}); {@code foreachBatch} scores it with {@code mapPartitions} and {@link
+ * PartitionPredictor} (teacher broadcast once, loaded once per executor JVM) and appends it in one
+ * Delta commit tagged with the query id and batch id ({@code txnAppId}, {@code txnVersion}). The
+ * source reads each file once, so the cost is linear in the backlog; a killed run resumes from its
+ * checkpoint, and a batch that had committed before the kill is skipped by Delta when replayed, so
+ * no row is written twice. Samples appended to the table later are scored by the next run only.
+ *
+ * <p>Two runs of one teacher at once share the checkpoint: a batch both write commits once (Delta
+ * refuses the second commit of the same transaction), and the run that finds the next batch taken
+ * stops with one line (exit 2), keeping what it committed. A soft_labels table emptied by hand, or
+ * samples replaced by a new ingest, start a new checkpoint; soft labels already present for the
+ * teacher are then filtered out by id, so nothing is scored twice either.
+ *
+ * <p>The teacher is loaded and tried on the driver first, so a broken model fails in seconds with
+ * one clear error. A batch is shuffled only when it has fewer partitions than the cluster has task
+ * slots.
  */
 public final class InferStage {
-  public static final StructType SCHEMA_SUFFIX =
-      new StructType()
-          .add("logits", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-          .add("teacher_id", DataTypes.StringType, false);
-
   /** What the stage did. */
   public record Result(
       String teacherId, long scored, long alreadyPresent, long total, int commits, double seconds) {
@@ -54,6 +66,7 @@ public final class InferStage {
   }
 
   private static final String PARQUET_DICTIONARY = "parquet.enable.dictionary";
+  private static final String QUERY_ID = "sql.streaming.queryId";
 
   private final Lake lake;
   private final EdlConfig config;
@@ -75,91 +88,67 @@ public final class InferStage {
     ModelStore.check(teacher, features);
     store.save(teacher);
     String teacherId = teacher.meta().id();
+    SoftLabels.prepare(lake);
 
-    Dataset<Row> samples = lake.read(Lake.SAMPLES).select("id", "split", "label", "features");
-    long total = samples.count();
-    Dataset<Row> pending = samples;
-    if (lake.hasTable(Lake.SOFT_LABELS)) {
-      Dataset<Row> done =
-          lake.read(Lake.SOFT_LABELS).where(col("teacher_id").equalTo(teacherId)).select("id");
-      pending = samples.join(done, samples.col("id").equalTo(done.col("id")), "left_anti");
-    }
-    long missing = pending == samples ? total : pending.count();
-    int commits =
-        missing == 0
-            ? 0
-            : (int) Math.ceil((double) missing / config.get(EdlConfig.INFER_ROWS_PER_COMMIT));
-    int threads = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
-    StructType schema = samples.schema();
-    for (var f : SCHEMA_SUFFIX.fields()) {
-      schema = schema.add(f);
-    }
-    int partitions = config.get(EdlConfig.INFER_PARTITIONS);
-    if (partitions == 0) {
-      partitions = lake.spark().sparkContext().defaultParallelism();
-    }
+    long total = lake.read(Lake.SAMPLES).count();
+    long before = SoftLabels.count(lake, teacherId);
+    String checkpoint = checkpoint(teacherId, meta);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
-    Broadcast<ModelBundle> broadcast = jsc.broadcast(teacher);
+    Broadcast<ModelBundle> model = jsc.broadcast(teacher);
     CollectionAccumulator<String> assignments =
         lake.spark().sparkContext().collectionAccumulator("infer assigned GPUs");
     PartitionPredictor predictor =
-        PartitionPredictor.builder(broadcast)
+        PartitionPredictor.builder(model)
             .setFeatures(features)
             .setBatchSize(config.get(EdlConfig.INFER_BATCH_SIZE))
-            .optThreads(threads)
+            .optThreads(Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1")))
             .optSource(lake.path(store.folder(teacher.meta())))
             .optDevice(config.get(EdlConfig.INFER_DEVICE))
             .optAssignments(assignments)
             .build();
-    // Logits and pixels are high-cardinality: Parquet would build a dictionary per column chunk,
-    // then drop it (in one profile its hash map was the hottest frame of the write). Delta passes
-    // no DataFrameWriter option to Parquet but compression and maxRecordsPerFile; the session's
-    // SQL conf does reach the write's Hadoop conf, so it is set for the stage and restored after.
+    // Logits are high-cardinality: Parquet would build a dictionary per column chunk, then drop it
+    // (in one profile its hash map was the hottest frame of the write). Delta passes no
+    // DataFrameWriter option to Parquet but compression and maxRecordsPerFile; the session's SQL
+    // conf does reach the write's Hadoop conf, so it is set for the stage and restored after.
     RuntimeConfig sessionConf = lake.spark().conf();
     Option<String> dictionary = sessionConf.getOption(PARQUET_DICTIONARY);
     sessionConf.set(PARQUET_DICTIONARY, "false");
+    AtomicInteger commits = new AtomicInteger();
+    Broadcast<long[]> done = null;
     try (FailFast failFast = FailFast.watch(lake.spark().sparkContext(), "infer")) {
-      for (int c = 0; c < commits; c++) {
-        Dataset<Row> chunk =
-            commits == 1
-                ? pending
-                : pending.where(pmod(xxhash64(col("id")), lit(commits)).equalTo(c));
-        if (chunk.rdd().getNumPartitions() < partitions) {
-          chunk = chunk.repartition(partitions);
-        }
-        lake.spark()
-            .sparkContext()
-            .setJobDescription("infer " + teacherId + " chunk " + (c + 1) + "/" + commits);
-        try {
-          chunk
-              .mapPartitions(predictor, Encoders.row(schema))
-              .write()
-              .format("delta")
-              .mode("append")
-              .partitionBy("teacher_id")
-              .save(lake.path(Lake.SOFT_LABELS));
-        } catch (Exception e) { // Spark throws its checked SparkException undeclared
-          failFast.rethrowUserError(e);
-          throw e;
-        }
-        if (commits > 1) {
-          System.err.printf("infer: committed chunk %d/%d%n", c + 1, commits);
-        }
+      if (before == 0) {
+        lake.delete(checkpoint); // the teacher's soft labels were deleted: score every sample
+      } else if (!lake.exists(checkpoint)) {
+        done = jsc.broadcast(doneIds(teacherId));
+      }
+      try {
+        run(checkpoint, teacherId, predictor, done, commits, failFast);
+      } catch (SamplesRewritten e) {
+        System.err.println(
+            "infer: samples was rewritten in place since the last infer; starting a new pass that"
+                + " skips the samples already scored");
+        lake.delete(checkpoint);
+        done = jsc.broadcast(doneIds(teacherId));
+        run(checkpoint, teacherId, predictor, done, commits, failFast);
       }
     } finally {
-      broadcast.destroy();
+      model.destroy();
+      if (done != null) {
+        done.destroy();
+      }
       if (dictionary.isDefined()) {
         sessionConf.set(PARQUET_DICTIONARY, dictionary.get());
       } else {
         sessionConf.unset(PARQUET_DICTIONARY);
       }
     }
+    long scored = SoftLabels.count(lake, teacherId) - before;
     double seconds = (System.nanoTime() - start) / 1e9;
     Metrics metrics = new Metrics(runId, "infer");
-    metrics.add("rows_scored", missing);
-    metrics.add("rows_already_present", total - missing);
+    metrics.add("rows_scored", scored);
+    metrics.add("rows_already_present", before);
     metrics.add("seconds", seconds);
-    metrics.add("samples_per_second", seconds > 0 ? missing / seconds : 0);
+    metrics.add("samples_per_second", seconds > 0 ? scored / seconds : 0);
     for (String a : assignments.value()) {
       // one row per task: the GPU address Spark assigned to it (-1: none), step = partition
       String[] partitionAndAddress = a.split(":");
@@ -169,6 +158,163 @@ public final class InferStage {
           Long.parseLong(partitionAndAddress[0]));
     }
     metrics.flush(lake);
-    return new Result(teacherId, missing, total - missing, total, commits, seconds);
+    return new Result(teacherId, scored, before, total, commits.get(), seconds);
+  }
+
+  /**
+   * The streaming query: {@code samples} in batches of whole files, each scored and appended once.
+   */
+  private void run(
+      String checkpoint,
+      String teacherId,
+      PartitionPredictor predictor,
+      Broadcast<long[]> done,
+      AtomicInteger commits,
+      FailFast failFast) {
+    int slots = config.get(EdlConfig.INFER_PARTITIONS);
+    int partitions = slots == 0 ? lake.spark().sparkContext().defaultParallelism() : slots;
+    String table = lake.path(Lake.SOFT_LABELS);
+    VoidFunction2<Dataset<Row>, Long> writeBatch =
+        (batch, batchId) -> {
+          failFast.join();
+          Dataset<Row> rows = done == null ? batch : batch.filter(notIn(done));
+          if (rows.rdd().getNumPartitions() < partitions) {
+            rows = rows.repartition(partitions);
+          }
+          String queryId = batch.sparkSession().sparkContext().getLocalProperty(QUERY_ID);
+          batch
+              .sparkSession()
+              .sparkContext()
+              .setJobDescription("infer " + teacherId + " batch " + batchId);
+          rows.mapPartitions(predictor, Encoders.row(SoftLabels.SCHEMA))
+              .write()
+              .format("delta")
+              .mode("append")
+              .option("txnAppId", "edl-dist-infer-" + queryId)
+              .option("txnVersion", batchId)
+              .partitionBy("teacher_id")
+              .save(table);
+          System.err.printf(
+              Locale.ROOT,
+              "infer: committed batch %d (%d this run)%n",
+              batchId,
+              commits.incrementAndGet());
+        };
+    StreamingQuery query;
+    try {
+      query =
+          lake.spark()
+              .readStream()
+              .format("delta")
+              .option("maxFilesPerTrigger", filesPerCommit(partitions))
+              .load(lake.path(Lake.SAMPLES))
+              .select("id", "split", "label", "features")
+              .writeStream()
+              .trigger(Trigger.AvailableNow())
+              .option("checkpointLocation", lake.path(checkpoint))
+              .foreachBatch(writeBatch)
+              .start();
+      query.awaitTermination();
+    } catch (StreamingQueryException | java.util.concurrent.TimeoutException e) {
+      failFast.rethrowUserError(e);
+      throw failure(e, teacherId, checkpoint);
+    }
+  }
+
+  /** The Delta source met a commit that changed rows in place (a replace of {@code samples}). */
+  private static final class SamplesRewritten extends RuntimeException {
+    SamplesRewritten(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  /**
+   * Files of {@code samples} per batch: about {@code infer.rows-per-commit} rows; from one file per
+   * slot up, a multiple of the task slots, so that the tasks of a batch finish together.
+   */
+  private int filesPerCommit(int slots) {
+    List<Row> detail =
+        lake.spark()
+            .sql("DESCRIBE DETAIL delta.`" + lake.path(Lake.SAMPLES) + "`")
+            .select("numFiles")
+            .collectAsList();
+    long files = Math.max(1, detail.get(0).getLong(0));
+    double rowsPerFile = Math.max(1.0, (double) lake.read(Lake.SAMPLES).count() / files);
+    long per = Math.max(1, Math.round(config.get(EdlConfig.INFER_ROWS_PER_COMMIT) / rowsPerFile));
+    if (per >= slots) {
+      per = Math.round((double) per / slots) * slots;
+    }
+    return (int) Math.min(Integer.MAX_VALUE, per);
+  }
+
+  /**
+   * The checkpoint of this teacher over this version of {@code samples} (its source fingerprint): a
+   * new ingest starts a new one, and the checkpoints of older ones are deleted.
+   */
+  private String checkpoint(String teacherId, SamplesMeta meta) {
+    String folder = "streams/infer/" + teacherId;
+    String current = hash(meta.source());
+    for (String old : lake.list(folder)) {
+      if (!old.equals(current)) {
+        lake.delete(folder + "/" + old);
+      }
+    }
+    return folder + "/" + current;
+  }
+
+  private long[] doneIds(String teacherId) {
+    long[] ids =
+        SoftLabels.of(lake, teacherId, false)
+            .select("id")
+            .as(Encoders.LONG())
+            .collectAsList()
+            .stream()
+            .mapToLong(Long::longValue)
+            .sorted()
+            .toArray();
+    System.err.printf(
+        Locale.ROOT,
+        "infer: %,d samples already have soft labels of %s; they are skipped%n",
+        ids.length,
+        teacherId);
+    return ids;
+  }
+
+  private static FilterFunction<Row> notIn(Broadcast<long[]> done) {
+    return row -> java.util.Arrays.binarySearch(done.value(), row.getLong(0)) < 0;
+  }
+
+  /** A query failure as the user should see it. */
+  private RuntimeException failure(Exception e, String teacherId, String checkpoint) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof EdlException edl) {
+        return edl;
+      }
+      if (String.valueOf(t.getMessage()).contains("DELTA_SOURCE_TABLE_IGNORE_CHANGES")) {
+        return new SamplesRewritten(e);
+      }
+      String name = t.getClass().getSimpleName();
+      if (name.equals("ConcurrentModificationException")
+          || name.equals("FileAlreadyExistsException")
+          || name.startsWith("Concurrent")
+          || name.equals("ProtocolChangedException")) {
+        return EdlException.cannot(
+            "infer with teacher " + teacherId,
+            "another infer of this teacher is writing soft_labels at the same time ("
+                + lake.path(checkpoint)
+                + "); what both committed is kept, once",
+            "Wait for the other run to end, then run infer again to score anything left");
+      }
+    }
+    return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e);
+  }
+
+  private static String hash(String s) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 6);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -217,7 +217,7 @@ public final class IngestStage {
               + " again)%n",
           stale);
     }
-    lake.replaceSamples(samples, meta);
+    lake.replaceSamples(samples, meta, config.get(EdlConfig.INGEST_ROWS_PER_FILE));
   }
 
   /** Replaces the rejects of this source (a re-run does not duplicate them). */

@@ -17,7 +17,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RuntimeConfig;
 import org.apache.spark.sql.SparkSession;
+import scala.Option;
 
 /**
  * The lake: Delta tables and plain files under one root, a local folder or an {@code s3a://} (or
@@ -36,6 +38,8 @@ public final class Lake {
   public static final String REJECTS = "rejects";
   public static final String METRICS = "metrics";
   public static final List<String> TABLES = List.of(SAMPLES, SOFT_LABELS, REJECTS, METRICS);
+
+  private static final String MAX_RECORDS_PER_FILE = "spark.sql.files.maxRecordsPerFile";
 
   private final SparkSession spark;
   private final String root;
@@ -111,7 +115,7 @@ public final class Lake {
    * CREATE OR REPLACE ... AS SELECT}, rows in id order), so readers see the old table or the new
    * one, never a mix.
    */
-  public void replaceSamples(Dataset<Row> rows, SamplesMeta meta) {
+  public void replaceSamples(Dataset<Row> rows, SamplesMeta meta, int rowsPerFile) {
     String view = "edl_samples_" + Long.toHexString(System.nanoTime());
     rows.createOrReplaceTempView(view);
     StringBuilder properties = new StringBuilder();
@@ -125,6 +129,9 @@ public final class Lake {
                     .append("'='")
                     .append(v.replace("'", ""))
                     .append("'"));
+    RuntimeConfig conf = spark.conf();
+    Option<String> maxRecords = conf.getOption(MAX_RECORDS_PER_FILE);
+    conf.set(MAX_RECORDS_PER_FILE, rowsPerFile);
     try {
       spark.sql(
           "CREATE OR REPLACE TABLE delta.`"
@@ -136,6 +143,11 @@ public final class Lake {
               + " ORDER BY id");
     } finally {
       spark.catalog().dropTempView(view);
+      if (maxRecords.isDefined()) {
+        conf.set(MAX_RECORDS_PER_FILE, maxRecords.get());
+      } else {
+        conf.unset(MAX_RECORDS_PER_FILE);
+      }
     }
   }
 

@@ -18,20 +18,30 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
  */
 public final class FailFast extends SparkListener implements AutoCloseable {
   private final SparkContext sc;
+  private final String stage;
   private final String group;
   private volatile String error;
 
-  private FailFast(SparkContext sc, String group) {
+  private FailFast(SparkContext sc, String stage) {
     this.sc = sc;
-    this.group = group;
+    this.stage = stage;
+    this.group = stage + "-" + UUID.randomUUID();
   }
 
   /** Puts the calling thread's following jobs in a new job group and watches their tasks. */
   public static FailFast watch(SparkContext sc, String stage) {
-    FailFast f = new FailFast(sc, stage + "-" + UUID.randomUUID());
+    FailFast f = new FailFast(sc, stage);
     sc.setJobGroup(f.group, stage, true);
     sc.addSparkListener(f);
     return f;
+  }
+
+  /**
+   * Puts the calling thread's following jobs in this group too: for jobs that run on another
+   * thread, such as a streaming query's batches.
+   */
+  public void join() {
+    sc.setJobGroup(group, stage, true);
   }
 
   @Override

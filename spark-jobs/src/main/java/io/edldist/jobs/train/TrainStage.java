@@ -9,6 +9,7 @@ import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.Metrics;
 import io.edldist.jobs.lake.ModelStore;
 import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.lake.SoftLabels;
 import io.edldist.jobs.runtime.Sessions;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
@@ -77,27 +78,40 @@ public final class TrainStage {
     Features features = samples.features();
     int classes = samples.classes();
     long seed = config.get(EdlConfig.SEED);
-    Dataset<Row> rows = kd ? softLabels(samples) : trainSamples();
-    long count = rows.count();
+    String teacherId = kd ? teacherId(samples) : null;
+    long count =
+        kd
+            ? SoftLabels.of(lake, teacherId, false).where(col("split").equalTo("train")).count()
+            : trainSamples().count();
     if (kd) {
-      requireAllSoftLabels(count, samples);
+      requireAllSoftLabels(count, teacherId);
     }
     boolean streamed = count * bytesPerRow(features, kd ? classes : 0) > memoryBudget();
-    TrainingData data =
+    Dataset<Row> rows =
+        kd ? SoftLabels.withSamples(lake, teacherId, "train", true, !streamed) : trainSamples();
+    try (TrainingData data =
         streamed
             ? TrainingData.streaming(rows, features, classes, kd, seed)
-            : TrainingData.inMemory(rows, features, classes, kd, seed);
+            : TrainingData.inMemory(rows, features, classes, kd, seed)) {
+      return train(data, streamed);
+    }
+  }
+
+  private Result train(TrainingData data, boolean streamed) {
+    String mode = config.get(EdlConfig.TRAIN_MODE);
+    String name = studentName(mode);
+    Features features = data.features();
     ModelMeta meta =
         ModelMeta.untrained(
             name,
             config.get(EdlConfig.STUDENT_ARCH),
             config.get(EdlConfig.STUDENT_HIDDEN),
             features.shape(),
-            classes);
+            data.classes());
     String run = resume ? resumeRun(name) : runId;
     Metrics metrics = new Metrics(run, "train-" + mode);
-    double alpha = kd ? config.get(EdlConfig.TRAIN_ALPHA) : 1.0;
-    try (Model model = Models.create(meta, seed, device(lake, config))) {
+    double alpha = data.withLogits() ? config.get(EdlConfig.TRAIN_ALPHA) : 1.0;
+    try (Model model = Models.create(meta, data.seed(), device(lake, config))) {
       Trainer trainer =
           new Trainer(
                   model,
@@ -161,14 +175,6 @@ public final class TrainStage {
     return lake.readPinned(Lake.SAMPLES).where(col("split").equalTo("train"));
   }
 
-  private Dataset<Row> softLabels(SamplesMeta samples) {
-    String teacherId = teacherId(samples);
-    Dataset<Row> rows =
-        lake.readPinned(Lake.SOFT_LABELS)
-            .where(col("teacher_id").equalTo(teacherId).and(col("split").equalTo("train")));
-    return rows;
-  }
-
   private String teacherId(SamplesMeta samples) {
     return new ModelStore(lake)
         .teacher(config.get(EdlConfig.TEACHER_NAME), config.get(EdlConfig.TEACHER_PATH), samples)
@@ -177,17 +183,12 @@ public final class TrainStage {
   }
 
   /** Distillation needs a soft label for every train sample. */
-  private void requireAllSoftLabels(long have, SamplesMeta samples) {
+  private void requireAllSoftLabels(long have, String teacherId) {
     long want = trainSamples().count();
     if (have < want) {
       throw EdlException.cannot(
           "train with distillation",
-          "soft_labels holds "
-              + have
-              + " of "
-              + want
-              + " train samples for teacher "
-              + teacherId(samples),
+          "soft_labels holds " + have + " of " + want + " train samples for teacher " + teacherId,
           "Run 'edl-dist infer' first; it scores only the missing samples");
     }
   }

@@ -13,6 +13,7 @@ import java.util.NoSuchElementException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.XXH64;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Training rows ({@code id, label, features[, logits]}) served as batches, in an order that is a
@@ -31,7 +32,7 @@ import org.apache.spark.sql.catalyst.expressions.XXH64;
  * <p>Callers pass a dataset pinned to one table version ({@code Lake.readPinned}), so every epoch
  * reads the same rows. Other sources (the benchmark's online distillation) subclass it.
  */
-public abstract class TrainingData implements TrainLoop.Batches<TrainingData.Batch> {
+public abstract class TrainingData implements TrainLoop.Batches<TrainingData.Batch>, AutoCloseable {
   /** One batch: n samples, features flattened, labels, and teacher logits when present. */
   public record Batch(int n, float[] x, int[] labels, float[] logits) {}
 
@@ -67,6 +68,10 @@ public abstract class TrainingData implements TrainLoop.Batches<TrainingData.Bat
   static long orderKey(long id, long seed, int epoch) {
     return XXH64.hashLong(seed + epoch, XXH64.hashLong(id, 42));
   }
+
+  /** Releases what the data keeps on the executors (the streaming path's joined rows). */
+  @Override
+  public void close() {}
 
   public static TrainingData inMemory(
       Dataset<Row> rows, Features features, int classes, boolean withLogits, long seed) {
@@ -230,8 +235,16 @@ public abstract class TrainingData implements TrainLoop.Batches<TrainingData.Bat
 
     Streaming(Dataset<Row> rows, Features features, int classes, boolean withLogits, long seed) {
       super(features, classes, withLogits, seed);
-      this.rows = project(rows, withLogits);
+      // With logits, rows are a join of samples and soft_labels: joined once, kept on the
+      // executors' disks, so that each epoch shuffles the joined rows instead of joining again.
+      Dataset<Row> projected = project(rows, withLogits);
+      this.rows = withLogits ? projected.persist(StorageLevel.DISK_ONLY()) : projected;
       this.size = this.rows.count();
+    }
+
+    @Override
+    public void close() {
+      rows.unpersist();
     }
 
     @Override

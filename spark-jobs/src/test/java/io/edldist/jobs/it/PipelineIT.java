@@ -71,14 +71,18 @@ class PipelineIT extends SparkTestBase {
 
   @Test
   @Order(3)
-  void inferScoresEverySampleOnceAndResumesOnlyTheMissing() throws IOException {
+  void inferScoresEverySampleOnceInOnePassAndLaterOnlyWhatIsNew() throws IOException {
     int loadsBefore = ModelCache.loads();
     InferStage.Result first = new InferStage(lake(), config, "it").execute();
     assertThat(first.scored()).isEqualTo(1600);
+    // 8 files of 200 rows, 2 per batch (400 rows per commit)
+    assertThat(lake().read(Lake.SAMPLES).inputFiles()).hasSize(8);
     assertThat(first.commits()).isEqualTo(4);
     // loaded at most once in this JVM: by the driver check, then reused by every task
     assertThat(ModelCache.loads() - loadsBefore).isLessThanOrEqualTo(1);
-    assertExactlyOneRowPerSample(first.teacherId());
+    assertExactlyOneRowPerSample(first.teacherId(), 1600);
+    assertThat(lake().read(Lake.SOFT_LABELS).columns())
+        .containsExactly("id", "split", "label", "logits", "teacher_id");
     assertNoDictionaryPages("soft_labels");
     assertThat(lake().spark().conf().getOption("parquet.enable.dictionary").isEmpty())
         .as("infer restores the session's Parquet settings")
@@ -86,16 +90,29 @@ class PipelineIT extends SparkTestBase {
 
     InferStage.Result second = new InferStage(lake(), config, "it").execute();
     assertThat(second.scored()).isZero();
+    assertThat(second.commits()).isZero();
     assertThat(second.alreadyPresent()).isEqualTo(1600);
-    assertExactlyOneRowPerSample(first.teacherId());
 
+    // samples appended later: the next run scores them, and only them
+    sql(
+        "INSERT INTO "
+            + table("samples")
+            + " SELECT id + 1600, split, label, features FROM "
+            + table("samples")
+            + " WHERE split = 'test' AND id < 1600 + 100 AND id >= 1600 - 100");
     Map<Long, float[]> before = logits(first.teacherId());
-    // a crashed run that committed only part of the work: drop every third row
+    InferStage.Result appended = new InferStage(lake(), config, "it").execute();
+    assertThat(appended.scored()).isEqualTo(100);
+    assertThat(appended.alreadyPresent()).isEqualTo(1600);
+    assertExactlyOneRowPerSample(first.teacherId(), 1700);
+
+    // a lost checkpoint beside a partial table: only the missing rows are scored
     sql("DELETE FROM " + table("soft_labels") + " WHERE id % 3 = 0");
+    lake().delete("streams");
     InferStage.Result resumed = new InferStage(lake(), config, "it").execute();
-    assertThat(resumed.scored()).isEqualTo(534);
-    assertThat(resumed.alreadyPresent()).isEqualTo(1066);
-    assertExactlyOneRowPerSample(first.teacherId());
+    assertThat(resumed.scored()).isEqualTo(567);
+    assertThat(resumed.alreadyPresent()).isEqualTo(1133);
+    assertExactlyOneRowPerSample(first.teacherId(), 1700);
     Map<Long, float[]> after = logits(first.teacherId());
     before.forEach(
         (id, l) ->
@@ -129,7 +146,7 @@ class PipelineIT extends SparkTestBase {
         .isEqualTo(eval.models().get(0).accuracy());
     assertThat(summary.at("/student_kd/agreement").isNumber()).isTrue();
     assertThat(summary.at("/student_baseline/test_accuracy").isNumber()).isTrue();
-    assertThat(summary.at("/soft_labels/rows").asLong()).isEqualTo(1600);
+    assertThat(summary.at("/soft_labels/rows").asLong()).isEqualTo(1700);
     assertThat(summary.at("/timings_s/infer").isNumber()).isTrue();
     assertThat(lake().list("reports/it"))
         .contains("report.md", "accuracy_vs_size.png", "training_loss.png", "summary.json");
@@ -156,7 +173,7 @@ class PipelineIT extends SparkTestBase {
     assertThat(r.getBoolean(2)).isTrue();
   }
 
-  private static void assertExactlyOneRowPerSample(String teacherId) {
+  private static void assertExactlyOneRowPerSample(String teacherId, long samples) {
     Row counts =
         sql("SELECT count(*), count(DISTINCT id) FROM "
                 + table("soft_labels")
@@ -164,8 +181,8 @@ class PipelineIT extends SparkTestBase {
                 + teacherId
                 + "'")
             .first();
-    assertThat(counts.getLong(0)).isEqualTo(1600);
-    assertThat(counts.getLong(1)).isEqualTo(1600);
+    assertThat(counts.getLong(0)).isEqualTo(samples);
+    assertThat(counts.getLong(1)).isEqualTo(samples);
     assertThat(
             sql("SELECT count(*) FROM "
                     + table("samples")

@@ -69,7 +69,8 @@ public abstract class SparkTestBase {
     s.put("data", data.toString());
     s.put("teacher.epochs", "3");
     s.put("train.epochs", "2");
-    s.put("infer.rows-per-commit", "500");
+    s.put("infer.rows-per-commit", "400");
+    s.put("ingest.rows-per-file", "200");
     return s;
   }
 

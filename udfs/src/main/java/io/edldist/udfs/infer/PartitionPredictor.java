@@ -24,7 +24,7 @@ import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The teacher stage's per-partition function: scores the rows of one partition with the teacher and
- * appends its logits and id to each row.
+ * returns each row's id, split and label with its logits and the teacher's id.
  *
  * <p>The teacher reaches executors as a broadcast {@link ModelBundle} and is loaded once per JVM
  * ({@link ModelCache}); each task opens one predictor, closed by a task-completion listener, so
@@ -39,8 +39,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * ({@code spark.task.resource.gpu.amount}) and {@code infer.device}, and reports the assignment
  * (partition and address, -1 for none) to an accumulator the driver records in {@code metrics}.
  *
- * <p>Input rows: {@code id, split, label, features}. Output rows: the same plus {@code logits
- * ARRAY<FLOAT>} and {@code teacher_id}. Built with {@link #builder}.
+ * <p>Input rows: {@code id, split, label, features}. Output rows: {@code id, split, label, logits
+ * ARRAY<FLOAT>, teacher_id} (the features stay in {@code samples}). Built with {@link #builder}.
  */
 public final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -248,7 +248,6 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
                 r.get(0),
                 r.get(1),
                 r.get(2),
-                r.get(FEATURES),
                 CollectionConverters.asScala(sampleLogits).toSeq(),
                 teacherId));
       }
