@@ -7,6 +7,7 @@ import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.jobs.results.BenchResult;
 import io.edldist.jobs.results.ResultsFiles;
+import io.edldist.jobs.results.ScaleResult;
 import io.edldist.jobs.results.Stats;
 import io.edldist.jobs.teacher.TrainTeacherStage;
 import io.edldist.udfs.model.ModelBundle;
@@ -45,6 +46,21 @@ public final class BenchStage {
   public BenchStage results(Path dir) {
     this.resultsDir = dir;
     return this;
+  }
+
+  /**
+   * {@code bench --scale}: infer and training over growing tables ({@link ScaleBench}), written to
+   * its own results file.
+   */
+  public Path scale() throws IOException {
+    String stamp = ResultsFiles.stamp();
+    new IngestStage(lake, config).execute();
+    ModelBundle teacher =
+        new TrainTeacherStage(lake, config, runId).reuse(true).execute().teacher();
+    ScaleResult r = new ScaleBench(lake, config, teacher, runId).measure(stamp);
+    Path file = ResultsFiles.write(resultsDir, stamp + ".json", r);
+    System.out.println("bench --scale: wrote " + file);
+    return file;
   }
 
   /** What the bench measured, and the file it wrote (null with {@code blockwise.bench=only}). */
@@ -102,6 +118,8 @@ public final class BenchStage {
         blockwise == null ? null : Stats.median(blockwise.lptRatios()),
         blockwise == null ? null : Stats.median(blockwise.roundRobinRatios()),
         cluster == null ? null : Stats.median(cluster.ratios()),
+        infer == null ? null : infer.fixedSeconds(),
+        infer == null ? null : infer.bareBest(),
         infer,
         training,
         blockwise,

@@ -22,9 +22,10 @@ import org.apache.spark.sql.Row;
 
 /**
  * {@code infer_efficiency}: the whole Spark infer stage (read {@code samples}, score on the
- * executors, write and commit {@code soft_labels}) against a bare DJL loop over the same number of
- * rows held in memory, with the same teacher, batch size and parallelism (one thread per Spark task
- * slot, each with {@code spark.task.cpus} libtorch threads).
+ * executors, write and commit {@code soft_labels}) against the fastest bare DJL loop over the same
+ * number of rows held in memory, with the same teacher on the same cores. The bare loop's setting
+ * is swept first ({@code bare_loop_best}): loops side by side x libtorch threads per loop x batch
+ * size.
  *
  * <p>Sizing: an infer with nothing to score measures what a call costs before its first row; the
  * table is then made large enough (the samples repeated under new ids, in a scratch lake) that this
@@ -39,6 +40,7 @@ final class InferBench {
   private final ModelBundle teacher;
   private final Features features;
   private final String runId;
+  private final List<BenchResult.BareLoop> sweep = new ArrayList<>();
 
   InferBench(Lake lake, EdlConfig config, ModelBundle teacher, Features features, String runId) {
     this.lake = lake;
@@ -68,20 +70,60 @@ final class InferBench {
         copies);
     float[][] source = collect(lake, features);
     int slots = lake.spark().sparkContext().defaultParallelism();
-    int threads = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
+    BenchResult.BareLoop best = fastestBareLoop(source, slots, batchSize, rate);
     Pairs.Seconds s;
     try (ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
       s =
           Pairs.measure(
-              "infer: bare loop / Spark stage",
+              "infer: fastest bare loop / Spark stage",
               repeats,
-              warmup -> bare(source, rows, batchSize, slots, threads),
+              warmup -> bare(source, rows, best.batch(), best.loops(), best.threads()),
               warmup -> {
                 scratch.clearSoftLabels();
                 return new InferStage(scratch.lake(), config, runId).execute().seconds();
               });
     }
-    return new BenchResult.Infer(rows, batchSize, fixed, s.b(), s.a(), s.aOverB());
+    return new BenchResult.Infer(rows, batchSize, fixed, best, sweep, s.b(), s.a(), s.aOverB());
+  }
+
+  /**
+   * The fastest plain loop on these cores: every split of the Spark slots' cores into loops x
+   * libtorch threads, at batch sizes around {@code infer.batch-size}, each timed over about two
+   * seconds of rows after a warm-up; the median of three.
+   */
+  private BenchResult.BareLoop fastestBareLoop(
+      float[][] source, int slots, int batchSize, double sparkRate) {
+    int taskCpus = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
+    int cores = slots * taskCpus;
+    long rows = Math.max(4096, (long) (2 * sparkRate));
+    BenchResult.BareLoop best = null;
+    for (int loops = 1; loops <= cores; loops++) {
+      if (cores % loops != 0) {
+        continue;
+      }
+      for (int batch : new int[] {Math.max(1, batchSize / 4), batchSize, batchSize * 4}) {
+        int threads = cores / loops;
+        bare(source, Math.min(rows, 4L * batch * loops), batch, loops, threads);
+        List<Double> times = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          times.add(bare(source, rows, batch, loops, threads));
+        }
+        double perSecond = rows / io.edldist.jobs.results.Stats.median(times);
+        BenchResult.BareLoop b = new BenchResult.BareLoop(loops, threads, batch, perSecond);
+        sweep.add(b);
+        System.err.printf(
+            Locale.ROOT,
+            "bench: bare loop, %d loop(s) x %d thread(s), batch %d: %,.0f samples/s%n",
+            loops,
+            threads,
+            batch,
+            perSecond);
+        if (best == null || perSecond > best.samplesPerS()) {
+          best = b;
+        }
+      }
+    }
+    return best;
   }
 
   private static float[][] collect(Lake lake, Features features) {
@@ -99,6 +141,7 @@ final class InferBench {
    * slots} threads, each scoring its share in batches with its own predictor.
    */
   private double bare(float[][] source, long rows, int batchSize, int slots, int threads) {
+    // slots: loops side by side, each with its own predictor and threads libtorch threads
     Model model = ModelCache.get(teacher);
     long[] shape = features.longShape();
     int size = features.size();

@@ -6,6 +6,7 @@ import io.edldist.jobs.results.BlockwiseRun;
 import io.edldist.jobs.results.ChaosResult;
 import io.edldist.jobs.results.QuickstartRun;
 import io.edldist.jobs.results.ResultsFiles;
+import io.edldist.jobs.results.ScaleResult;
 import io.edldist.udfs.EdlException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,6 +37,8 @@ public final class Docs {
     String quickstartFile = null;
     QuickstartRun quickstart = null;
     String blockwiseFile = null;
+    String scaleFile = null;
+    ScaleResult scale = null;
     BlockwiseRun blockwise = null;
     for (Path f : ResultsFiles.list(root.resolve(BENCH_RESULTS), "")) {
       String name = f.getFileName().toString();
@@ -46,6 +49,10 @@ public final class Docs {
         case QuickstartRun.KIND -> {
           quickstartFile = name;
           quickstart = ResultsFiles.read(f, QuickstartRun.class);
+        }
+        case ScaleResult.KIND -> {
+          scaleFile = name;
+          scale = ResultsFiles.read(f, ScaleResult.class);
         }
         case BlockwiseRun.KIND -> {
           blockwiseFile = name;
@@ -69,7 +76,9 @@ public final class Docs {
 
     List<Document> docs = new ArrayList<>();
     if (Files.isDirectory(root.resolve(BENCH_RESULTS))) {
-      docs.add(new Document(root.resolve("BENCHMARKS.md"), BenchmarksMarkdown.render(bench)));
+      docs.add(
+          new Document(
+              root.resolve("BENCHMARKS.md"), BenchmarksMarkdown.render(bench, scaleFile, scale)));
     }
     if (chaos != null) {
       docs.add(

@@ -48,9 +48,10 @@ import scala.Option;
  *
  * <p>Two runs of one teacher at once share the checkpoint: a batch both write commits once (Delta
  * refuses the second commit of the same transaction), and the run that finds the next batch taken
- * stops with one line (exit 2), keeping what it committed. A soft_labels table emptied by hand, or
- * samples replaced by a new ingest, start a new checkpoint; soft labels already present for the
- * teacher are then filtered out by id, so nothing is scored twice either.
+ * stops with one line (exit 2), keeping what it committed. A new soft_labels table, or samples
+ * replaced by a new ingest, start a new checkpoint; soft labels already present for the teacher are
+ * then filtered out by id, so nothing is scored twice either. (Rows deleted by hand from a table
+ * whose checkpoint remains are not scored again: delete {@code streams/infer/<teacher>} too.)
  *
  * <p>The teacher is loaded and tried on the driver first, so a broken model fails in seconds with
  * one clear error. A batch is shuffled only when it has fewer partitions than the cluster has task
@@ -116,9 +117,7 @@ public final class InferStage {
     AtomicInteger commits = new AtomicInteger();
     Broadcast<long[]> done = null;
     try (FailFast failFast = FailFast.watch(lake.spark().sparkContext(), "infer")) {
-      if (before == 0) {
-        lake.delete(checkpoint); // the teacher's soft labels were deleted: score every sample
-      } else if (!lake.exists(checkpoint)) {
+      if (before > 0 && !lake.exists(checkpoint)) {
         done = jsc.broadcast(doneIds(teacherId));
       }
       try {
@@ -248,12 +247,13 @@ public final class InferStage {
   }
 
   /**
-   * The checkpoint of this teacher over this version of {@code samples} (its source fingerprint): a
-   * new ingest starts a new one, and the checkpoints of older ones are deleted.
+   * The checkpoint of this teacher over this {@code samples} (its source fingerprint) and this
+   * {@code soft_labels} table (its Delta table id): a new ingest, or a soft_labels table deleted
+   * and made again, starts a new one, and the checkpoints of older ones are deleted.
    */
   private String checkpoint(String teacherId, SamplesMeta meta) {
     String folder = "streams/infer/" + teacherId;
-    String current = hash(meta.source());
+    String current = hash(meta.source() + "|" + SoftLabels.tableId(lake));
     for (String old : lake.list(folder)) {
       if (!old.equals(current)) {
         lake.delete(folder + "/" + old);
@@ -294,10 +294,11 @@ public final class InferStage {
         return new SamplesRewritten(e);
       }
       String name = t.getClass().getSimpleName();
-      if (name.equals("ConcurrentModificationException")
+      String message = String.valueOf(t.getMessage());
+      if (name.startsWith("Concurrent") // Delta's commit conflicts, Spark's checkpoint races
           || name.equals("FileAlreadyExistsException")
-          || name.startsWith("Concurrent")
-          || name.equals("ProtocolChangedException")) {
+          || name.equals("ProtocolChangedException")
+          || message.contains("[CONCURRENT_")) {
         return EdlException.cannot(
             "infer with teacher " + teacherId,
             "another infer of this teacher is writing soft_labels at the same time ("

@@ -48,6 +48,37 @@ public final class SoftLabels {
         .select("id", "split", "label", "logits");
   }
 
+  /**
+   * Another writer creating the table at the same moment makes this create fail while its first
+   * commit lands: wait a few seconds for that commit, else rethrow.
+   */
+  private static void awaitCreatedByAnother(Lake lake, Exception failure) {
+    for (int i = 0; i < 50; i++) {
+      if (lake.hasTable(Lake.SOFT_LABELS)) {
+        return;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw EdlException.cannot(
+        "create table " + lake.path(Lake.SOFT_LABELS),
+        failure,
+        "If that folder holds something other than a Delta table, move it away");
+  }
+
+  /** The table's Delta id: a table deleted and made again has a new one. */
+  public static String tableId(Lake lake) {
+    return lake.spark()
+        .sql("DESCRIBE DETAIL delta.`" + lake.path(Lake.SOFT_LABELS) + "`")
+        .select("id")
+        .first()
+        .getString(0);
+  }
+
   /** How many soft labels the teacher has (from Delta's file statistics, no data scan). */
   public static long count(Lake lake, String teacherId) {
     return of(lake, teacherId, false).count();
@@ -88,10 +119,8 @@ public final class SoftLabels {
                     + "` (id BIGINT NOT NULL, split STRING NOT NULL, label INT NOT NULL,"
                     + " logits ARRAY<FLOAT> NOT NULL, teacher_id STRING NOT NULL)"
                     + " USING delta PARTITIONED BY (teacher_id)");
-      } catch (RuntimeException e) {
-        if (!lake.hasTable(Lake.SOFT_LABELS)) { // else another writer created it first
-          throw e;
-        }
+      } catch (Exception e) { // Spark throws its checked AnalysisException undeclared
+        awaitCreatedByAnother(lake, e);
       }
       return;
     }

@@ -36,6 +36,8 @@ public record BenchResult(
     @JsonProperty("blockwise_speedup_2_lpt") Double blockwiseSpeedup2Lpt,
     @JsonProperty("blockwise_speedup_2_round_robin") Double blockwiseSpeedup2RoundRobin,
     @JsonProperty("infer_scaling_2x") Double inferScaling2x,
+    @JsonProperty("infer_fixed_s") Double inferFixedS,
+    @JsonProperty("bare_loop_best") BareLoop bareLoopBest,
     Infer infer,
     Training training,
     Blockwise blockwise,
@@ -53,15 +55,24 @@ public record BenchResult(
    * median over pairs of bare seconds / Spark seconds.
    *
    * @param fixedSeconds an infer with nothing to score: what a call costs before its first row
+   * @param bareBest the fastest setting of the sweep, the one the pairs use
    * @param sparkSeconds per pair, the whole {@code infer} stage: read, score, write, commit
    */
   public record Infer(
       long rows,
       int batchSize,
       double fixedSeconds,
+      BareLoop bareBest,
+      List<BareLoop> bareSweep,
       List<Double> sparkSeconds,
       List<Double> bareSeconds,
       List<Double> ratios) {}
+
+  /**
+   * One setting of the bare loop: {@code loops} side by side, each with {@code threads} libtorch
+   * threads and batches of {@code batch}, and the rate it reached.
+   */
+  public record BareLoop(int loops, int threads, int batch, double samplesPerS) {}
 
   /**
    * Student training from stored soft labels against online distillation (the teacher's forward

@@ -84,7 +84,14 @@ class DocsTest {
   private static BenchResult paired(double efficiency, List<Double> pairs) {
     BenchResult.Infer infer =
         new BenchResult.Infer(
-            70000, 256, 0.5, List.of(20.0, 20.0, 20.0), List.of(17.0, 17.0, 18.0), pairs);
+            70000,
+            256,
+            0.5,
+            new BenchResult.BareLoop(2, 1, 256, 4000),
+            List.of(new BenchResult.BareLoop(2, 1, 256, 4000)),
+            List.of(20.0, 20.0, 20.0),
+            List.of(17.0, 17.0, 18.0),
+            pairs);
     BenchResult.Training training =
         new BenchResult.Training(
             20000,
@@ -112,6 +119,8 @@ class DocsTest {
         null,
         null,
         null,
+        0.5,
+        infer.bareBest(),
         infer,
         training,
         null,
