@@ -68,6 +68,7 @@ public final class InferStage {
 
   private static final String PARQUET_DICTIONARY = "parquet.enable.dictionary";
   private static final String QUERY_ID = "sql.streaming.queryId";
+  private static final String SCORED_UP_TO = "_edl_scored_up_to";
 
   private final Lake lake;
   private final EdlConfig config;
@@ -94,6 +95,15 @@ public final class InferStage {
     long total = lake.read(Lake.SAMPLES).count();
     long before = SoftLabels.count(lake, teacherId);
     String checkpoint = checkpoint(teacherId, meta);
+    // the samples version the last complete pass started from: unchanged, nothing is new
+    long samplesVersion = lake.version(Lake.SAMPLES);
+    String scoredUpTo = checkpoint + "/" + SCORED_UP_TO;
+    if (before > 0
+        && lake.readIfExists(scoredUpTo)
+            .map(v -> v.equals(Long.toString(samplesVersion)))
+            .orElse(false)) {
+      return finish(start, teacherId, 0, before, total, 0, List.of());
+    }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(lake.spark().sparkContext());
     Broadcast<ModelBundle> model = jsc.broadcast(teacher);
     CollectionAccumulator<String> assignments =
@@ -121,15 +131,16 @@ public final class InferStage {
         done = jsc.broadcast(doneIds(teacherId));
       }
       try {
-        run(checkpoint, teacherId, predictor, done, commits, failFast);
+        run(checkpoint, teacherId, total, predictor, done, commits, failFast);
       } catch (SamplesRewritten e) {
         System.err.println(
             "infer: samples was rewritten in place since the last infer; starting a new pass that"
                 + " skips the samples already scored");
         lake.delete(checkpoint);
         done = jsc.broadcast(doneIds(teacherId));
-        run(checkpoint, teacherId, predictor, done, commits, failFast);
+        run(checkpoint, teacherId, total, predictor, done, commits, failFast);
       }
+      lake.writeString(scoredUpTo, Long.toString(samplesVersion));
     } finally {
       model.destroy();
       if (done != null) {
@@ -142,13 +153,25 @@ public final class InferStage {
       }
     }
     long scored = SoftLabels.count(lake, teacherId) - before;
+    return finish(start, teacherId, scored, before, total, commits.get(), assignments.value());
+  }
+
+  /** Records the run in {@code metrics}. */
+  private Result finish(
+      long start,
+      String teacherId,
+      long scored,
+      long before,
+      long total,
+      int commits,
+      List<String> assignments) {
     double seconds = (System.nanoTime() - start) / 1e9;
     Metrics metrics = new Metrics(runId, "infer");
     metrics.add("rows_scored", scored);
     metrics.add("rows_already_present", before);
     metrics.add("seconds", seconds);
     metrics.add("samples_per_second", seconds > 0 ? scored / seconds : 0);
-    for (String a : assignments.value()) {
+    for (String a : assignments) {
       // one row per task: the GPU address Spark assigned to it (-1: none), step = partition
       String[] partitionAndAddress = a.split(":");
       metrics.add(
@@ -157,7 +180,7 @@ public final class InferStage {
           Long.parseLong(partitionAndAddress[0]));
     }
     metrics.flush(lake);
-    return new Result(teacherId, scored, before, total, commits.get(), seconds);
+    return new Result(teacherId, scored, before, total, commits, seconds);
   }
 
   /**
@@ -166,6 +189,7 @@ public final class InferStage {
   private void run(
       String checkpoint,
       String teacherId,
+      long samples,
       PartitionPredictor predictor,
       Broadcast<long[]> done,
       AtomicInteger commits,
@@ -201,11 +225,12 @@ public final class InferStage {
         };
     StreamingQuery query;
     try {
+      objectStoreCheckpoints();
       query =
           lake.spark()
               .readStream()
               .format("delta")
-              .option("maxFilesPerTrigger", filesPerCommit(partitions))
+              .option("maxFilesPerTrigger", filesPerCommit(partitions, samples))
               .load(lake.path(Lake.SAMPLES))
               .select("id", "split", "label", "features")
               .writeStream()
@@ -228,17 +253,33 @@ public final class InferStage {
   }
 
   /**
+   * On an object store, the checkpoint is written through Hadoop's FileSystem API: Spark's default
+   * (FileContext) creates the checkpoint's first file without its parent folder, which S3A refuses
+   * because an object store has no folders.
+   */
+  private void objectStoreCheckpoints() {
+    String scheme = new org.apache.hadoop.fs.Path(lake.root()).toUri().getScheme();
+    if (scheme != null && !List.of("file", "hdfs", "viewfs").contains(scheme)) {
+      lake.spark()
+          .conf()
+          .set(
+              "spark.sql.streaming.checkpointFileManagerClass",
+              "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager");
+    }
+  }
+
+  /**
    * Files of {@code samples} per batch: about {@code infer.rows-per-commit} rows; from one file per
    * slot up, a multiple of the task slots, so that the tasks of a batch finish together.
    */
-  private int filesPerCommit(int slots) {
+  private int filesPerCommit(int slots, long samples) {
     List<Row> detail =
         lake.spark()
             .sql("DESCRIBE DETAIL delta.`" + lake.path(Lake.SAMPLES) + "`")
             .select("numFiles")
             .collectAsList();
     long files = Math.max(1, detail.get(0).getLong(0));
-    double rowsPerFile = Math.max(1.0, (double) lake.read(Lake.SAMPLES).count() / files);
+    double rowsPerFile = Math.max(1.0, (double) samples / files);
     long per = Math.max(1, Math.round(config.get(EdlConfig.INFER_ROWS_PER_COMMIT) / rowsPerFile));
     if (per >= slots) {
       per = Math.round((double) per / slots) * slots;

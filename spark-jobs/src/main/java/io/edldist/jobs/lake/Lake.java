@@ -105,9 +105,12 @@ public final class Lake {
    */
   public Dataset<Row> readPinned(String table) {
     read(table);
-    long version =
-        DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
-    return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+    return spark.read().format("delta").option("versionAsOf", version(table)).load(path(table));
+  }
+
+  /** The table's current Delta version. */
+  public long version(String table) {
+    return DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
   }
 
   /**
