@@ -15,8 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FilterFunction;
@@ -117,13 +119,7 @@ public final class InferStage {
             .optDevice(config.get(EdlConfig.INFER_DEVICE))
             .optAssignments(assignments)
             .build();
-    // Logits are high-cardinality: Parquet would build a dictionary per column chunk, then drop it
-    // (in one profile its hash map was the hottest frame of the write). Delta passes no
-    // DataFrameWriter option to Parquet but compression and maxRecordsPerFile; the session's SQL
-    // conf does reach the write's Hadoop conf, so it is set for the stage and restored after.
-    RuntimeConfig sessionConf = lake.spark().conf();
-    Option<String> dictionary = sessionConf.getOption(PARQUET_DICTIONARY);
-    sessionConf.set(PARQUET_DICTIONARY, "false");
+    Map<String, Option<String>> saved = setForTheStage(lake.spark().conf());
     AtomicInteger commits = new AtomicInteger();
     Broadcast<long[]> done = null;
     try (FailFast failFast = FailFast.watch(lake.spark().sparkContext(), "infer")) {
@@ -146,11 +142,14 @@ public final class InferStage {
       if (done != null) {
         done.destroy();
       }
-      if (dictionary.isDefined()) {
-        sessionConf.set(PARQUET_DICTIONARY, dictionary.get());
-      } else {
-        sessionConf.unset(PARQUET_DICTIONARY);
-      }
+      saved.forEach(
+          (key, value) -> {
+            if (value.isDefined()) {
+              lake.spark().conf().set(key, value.get());
+            } else {
+              lake.spark().conf().unset(key);
+            }
+          });
     }
     long scored = SoftLabels.count(lake, teacherId) - before;
     return finish(start, teacherId, scored, before, total, commits.get(), assignments.value());
@@ -225,7 +224,6 @@ public final class InferStage {
         };
     StreamingQuery query;
     try {
-      objectStoreCheckpoints();
       query =
           lake.spark()
               .readStream()
@@ -253,19 +251,40 @@ public final class InferStage {
   }
 
   /**
-   * On an object store, the checkpoint is written through Hadoop's FileSystem API: Spark's default
-   * (FileContext) creates the checkpoint's first file without its parent folder, which S3A refuses
-   * because an object store has no folders.
+   * Session settings for the stage's query, set before it starts (a query copies the session's
+   * conf) and restored after; returns the previous values.
+   *
+   * <ul>
+   *   <li>No Parquet dictionaries: logits are high-cardinality, and Parquet would build a
+   *       dictionary per column chunk, then drop it (in one profile its hash map was the hottest
+   *       frame of the write). Delta passes no DataFrameWriter option to Parquet but compression
+   *       and maxRecordsPerFile; the session's SQL conf does reach the write's Hadoop conf.
+   *   <li>One task per file of {@code samples}: Spark packs small files into partitions by size,
+   *       which gave a batch of six files three tasks on two slots; with an open cost larger than
+   *       any split, every file is a task of its own, and a batch's files are a multiple of the
+   *       slots ({@link #filesPerCommit}).
+   *   <li>On an object store, the checkpoint is written through Hadoop's FileSystem API: Spark's
+   *       default (FileContext) creates the checkpoint's first file without its parent folder,
+   *       which S3A refuses because an object store has no folders.
+   * </ul>
    */
-  private void objectStoreCheckpoints() {
+  private Map<String, Option<String>> setForTheStage(RuntimeConfig conf) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put(PARQUET_DICTIONARY, "false");
+    settings.put("spark.sql.files.openCostInBytes", Long.toString(1L << 40));
     String scheme = new org.apache.hadoop.fs.Path(lake.root()).toUri().getScheme();
     if (scheme != null && !List.of("file", "hdfs", "viewfs").contains(scheme)) {
-      lake.spark()
-          .conf()
-          .set(
-              "spark.sql.streaming.checkpointFileManagerClass",
-              "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager");
+      settings.put(
+          "spark.sql.streaming.checkpointFileManagerClass",
+          "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager");
     }
+    Map<String, Option<String>> saved = new LinkedHashMap<>();
+    settings.forEach(
+        (key, value) -> {
+          saved.put(key, conf.getOption(key));
+          conf.set(key, value);
+        });
+    return saved;
   }
 
   /**
