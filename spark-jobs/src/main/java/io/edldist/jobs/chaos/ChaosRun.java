@@ -2,6 +2,7 @@ package io.edldist.jobs.chaos;
 
 import io.edldist.jobs.cluster.JvmProcess;
 import io.edldist.jobs.cluster.LocalCluster;
+import io.edldist.jobs.cluster.Submission;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.ingest.IngestStage;
@@ -240,7 +241,7 @@ public final class ChaosRun implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    return JvmProcess.of("io.edldist.jobs.cli.Main")
+    return JvmProcess.of(Submission.MAIN_CLASS)
         .args(args)
         .heap("2g")
         .env("SPARK_LOCAL_IP", "127.0.0.1")

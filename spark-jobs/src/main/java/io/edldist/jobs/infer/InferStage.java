@@ -259,10 +259,10 @@ public final class InferStage {
    *       dictionary per column chunk, then drop it (in one profile its hash map was the hottest
    *       frame of the write). Delta passes no DataFrameWriter option to Parquet but compression
    *       and maxRecordsPerFile; the session's SQL conf does reach the write's Hadoop conf.
-   *   <li>One task per file of {@code samples}: Spark packs small files into partitions by size,
-   *       which gave a batch of six files three tasks on two slots; with an open cost larger than
-   *       any split, every file is a task of its own, and a batch's files are a multiple of the
-   *       slots ({@link #filesPerCommit}).
+   *   <li>One task per file of {@code samples}: Spark packs small files into partitions by size, so
+   *       a batch's task count would not follow its file count; with an open cost larger than any
+   *       split, every file is a task of its own, and a batch's files are a multiple of the slots
+   *       ({@link #filesPerCommit}).
    *   <li>On an object store, the checkpoint is written through Hadoop's FileSystem API: Spark's
    *       default (FileContext) creates the checkpoint's first file without its parent folder,
    *       which S3A refuses because an object store has no folders.

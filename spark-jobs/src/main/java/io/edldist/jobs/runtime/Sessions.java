@@ -1,7 +1,7 @@
 package io.edldist.jobs.runtime;
 
 import io.edldist.jobs.config.EdlConfig;
-import io.edldist.udfs.KryoClasses;
+import io.edldist.udfs.kryo.KryoClasses;
 import io.edldist.udfs.sql.EdlFunctions;
 import java.util.Map;
 import java.util.TreeMap;

@@ -1,4 +1,4 @@
-package io.edldist.udfs;
+package io.edldist.udfs.kryo;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;

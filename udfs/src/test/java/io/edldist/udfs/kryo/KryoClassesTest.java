@@ -1,4 +1,4 @@
-package io.edldist.udfs;
+package io.edldist.udfs.kryo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
