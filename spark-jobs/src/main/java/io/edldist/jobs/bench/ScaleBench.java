@@ -20,8 +20,9 @@ import org.apache.spark.sql.Row;
 /**
  * {@code edl-dist bench --scale}: does the cost per sample stay flat as the table grows? The bench
  * lake's samples repeated {@link #COPIES} times under new ids (generated on the executors, never
- * collected), one {@code infer} over each from scratch, then KD training of the student for one
- * epoch from the largest table on the streaming path and from the smallest in memory.
+ * collected), one {@code infer} over each from scratch (after an unmeasured one), then KD training
+ * of the student for one epoch from the largest table on the streaming path and from the smallest
+ * in memory.
  *
  * <p>Per size: wall microseconds per scored row, the driver's heap peak during the infer (heap
  * pools' peaks, reset after a GC before each size), and at the largest size the data bytes of
@@ -53,6 +54,10 @@ public final class ScaleBench {
     double memoryRate = 0;
     long streamRows = 0;
     long memoryRows = 0;
+    try (ScratchLake warmup = ScratchLake.repeated(lake, 1, teacher)) {
+      // unmeasured: the session's first infer also pays for class loading and JIT compilation
+      new InferStage(warmup.lake(), config, runId).execute();
+    }
     for (int i = 0; i < COPIES.size(); i++) {
       int copies = COPIES.get(i);
       boolean smallest = i == 0;
