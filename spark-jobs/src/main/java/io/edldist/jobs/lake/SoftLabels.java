@@ -15,12 +15,12 @@ import org.apache.spark.sql.types.StructType;
  * {@code teacher_id}. It holds no copy of the features: readers that need them join {@code samples}
  * by id ({@link #withSamples}).
  *
- * <p>The join: a soft label is {@code id} plus one float per class (about 60 bytes for 10 classes),
- * a sample is its features (784 bytes for Fashion-MNIST, about 110 KB for a 224x224 JPEG). The
- * small side is the one that moves. Where the result is collected to the driver anyway (the
- * in-memory training path, test sets), the soft labels are broadcast and {@code samples} is scanned
- * once, in place, with no shuffle. On the streaming path the join is Spark's sort-merge join, done
- * once per training and kept on the executors' disks (see {@code TrainingData}).
+ * <p>The join: a soft label is {@code id} plus one float per class, a sample is its features (784
+ * bytes for Fashion-MNIST, about 110 KB for a 224x224 JPEG). The small side is the one that moves.
+ * Where the result is collected to the driver anyway (the in-memory training path, test sets), the
+ * soft labels are broadcast and {@code samples} is scanned once, in place, with no shuffle. On the
+ * streaming path the join is Spark's sort-merge join, done once per training and kept on the
+ * executors' disks (see {@code TrainingData}).
  *
  * <p>Tables written by versions that copied the features into {@code soft_labels} are read as they
  * are (readers select only {@code id} and {@code logits}); the next {@code infer} rewrites them

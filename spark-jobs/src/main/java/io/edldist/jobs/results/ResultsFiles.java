@@ -12,6 +12,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,10 +27,17 @@ public final class ResultsFiles {
           .enable(SerializationFeature.INDENT_OUTPUT)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+  private static Optional<String> commit;
+
   private ResultsFiles() {}
 
-  /** Now, as results files name their run: {@code yyyyMMdd-HHmmss}. */
+  /**
+   * Now, as results files name their run: {@code yyyyMMdd-HHmmss}. A run takes its stamp when it
+   * starts, so this also fixes the {@link #gitCommit} its results record: the code that started,
+   * not a working tree edited while the run went on.
+   */
   public static String stamp() {
+    gitCommit();
     return LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
   }
 
@@ -82,9 +90,16 @@ public final class ResultsFiles {
 
   /**
    * The short git commit of the working directory, with {@code +changes} when tracked files differ
-   * from it; null outside a git checkout.
+   * from it; null outside a git checkout. Read once per JVM, at the first call.
    */
-  public static String gitCommit() {
+  public static synchronized String gitCommit() {
+    if (commit == null) {
+      commit = Optional.ofNullable(readGitCommit());
+    }
+    return commit.orElse(null);
+  }
+
+  private static String readGitCommit() {
     String head = git("rev-parse", "--short=12", "HEAD");
     if (head == null || head.isEmpty()) {
       return null;
