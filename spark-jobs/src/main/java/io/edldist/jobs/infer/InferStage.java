@@ -133,6 +133,9 @@ public final class InferStage {
             "infer: samples was rewritten in place since the last infer; starting a new pass that"
                 + " skips the samples already scored");
         lake.delete(checkpoint);
+        if (done != null) {
+          done.destroy();
+        }
         done = jsc.broadcast(doneIds(teacherId));
         run(checkpoint, teacherId, total, predictor, done, commits, failFast);
       }
