@@ -71,6 +71,7 @@ public final class InferStage {
   private static final String PARQUET_DICTIONARY = "parquet.enable.dictionary";
   private static final String QUERY_ID = "sql.streaming.queryId";
   private static final String SCORED_UP_TO = "_edl_scored_up_to";
+  private static final String FILTERED = "_edl_filtered";
 
   private final Lake lake;
   private final EdlConfig config;
@@ -123,7 +124,11 @@ public final class InferStage {
     AtomicInteger commits = new AtomicInteger();
     Broadcast<long[]> done = null;
     try (FailFast failFast = FailFast.watch(lake.spark().sparkContext(), "infer")) {
-      if (before > 0 && !lake.exists(checkpoint)) {
+      // a pass that starts beside soft labels it did not write skips their ids, and so does
+      // every run that resumes it, until it completes (a replayed batch must be filtered too)
+      String filtered = checkpoint + "/" + FILTERED;
+      if (before > 0 && (!lake.exists(checkpoint) || lake.exists(filtered))) {
+        lake.writeString(filtered, teacherId);
         done = jsc.broadcast(doneIds(teacherId));
       }
       try {
@@ -133,6 +138,7 @@ public final class InferStage {
             "infer: samples was rewritten in place since the last infer; starting a new pass that"
                 + " skips the samples already scored");
         lake.delete(checkpoint);
+        lake.writeString(filtered, teacherId);
         if (done != null) {
           done.destroy();
         }
@@ -140,6 +146,7 @@ public final class InferStage {
         run(checkpoint, teacherId, total, predictor, done, commits, failFast);
       }
       lake.writeString(scoredUpTo, Long.toString(samplesVersion));
+      lake.delete(filtered);
     } finally {
       model.destroy();
       if (done != null) {
@@ -240,7 +247,7 @@ public final class InferStage {
               .foreachBatch(writeBatch)
               .start();
       query.awaitTermination();
-    } catch (StreamingQueryException | java.util.concurrent.TimeoutException e) {
+    } catch (Exception e) { // start() fails too when another run created the checkpoint first
       failFast.rethrowUserError(e);
       throw failure(e, teacherId, checkpoint);
     }
@@ -369,6 +376,9 @@ public final class InferStage {
                 + "); what both committed is kept, once",
             "Wait for the other run to end, then run infer again to score anything left");
       }
+    }
+    if (!(e instanceof StreamingQueryException) && e instanceof RuntimeException r) {
+      return r;
     }
     return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e);
   }
