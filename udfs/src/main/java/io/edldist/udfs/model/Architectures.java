@@ -19,11 +19,13 @@ import java.util.List;
  *   <li>{@code cnn}: conv3x3(32)-pool-conv3x3(64)-pool-dense(128)-dense(C), the default teacher.
  *   <li>{@code small-cnn}: conv3x3(8)-pool-conv3x3(16)-pool-dense(C), a convolutional student.
  *   <li>{@code mlp}: flatten-dense(hidden)-dense(C), the default student.
+ *   <li>{@code resnet18}: torchvision's ResNet-18, see {@link ResNet}.
  *   <li>{@code vgg} and its blockwise students: see {@link BlockwiseModels}.
  * </ul>
  */
 public final class Architectures {
-  public static final List<String> NAMES = List.of("cnn", "small-cnn", "mlp", "vgg");
+  public static final List<String> NAMES =
+      List.of("cnn", "small-cnn", "mlp", "vgg", ResNet.RESNET18);
 
   private Architectures() {}
 
@@ -36,6 +38,7 @@ public final class Architectures {
       case "cnn" -> cnn(inputShape, classes, 32, 64, 128);
       case "small-cnn" -> cnn(inputShape, classes, 8, 16, 0);
       case "mlp" -> mlp(hidden, classes);
+      case ResNet.RESNET18 -> ResNet.resnet18(inputShape, classes);
       default ->
           throw EdlException.invalid(
               "architecture '" + arch + "'",
