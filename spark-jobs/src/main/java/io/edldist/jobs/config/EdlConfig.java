@@ -110,7 +110,15 @@ public final class EdlConfig {
           "",
           "A TorchScript teacher file (.pt) to import and use instead of a trained one.");
   public static final Key<String> TEACHER_ARCH =
-      oneOf("teacher.arch", "cnn", "Teacher architecture.", "cnn", "small-cnn", "mlp", "vgg");
+      oneOf(
+          "teacher.arch",
+          "cnn",
+          "Teacher architecture.",
+          "cnn",
+          "small-cnn",
+          "mlp",
+          "vgg",
+          "resnet18");
   public static final Key<Integer> TEACHER_HIDDEN =
       positive("teacher.hidden", "256", "Hidden width when teacher.arch=mlp.");
   public static final Key<Integer> TEACHER_EPOCHS =
@@ -125,9 +133,9 @@ public final class EdlConfig {
   public static final Key<Integer> INFER_ROWS_PER_COMMIT =
       positive(
           "infer.rows-per-commit",
-          "20000",
+          "100000",
           "Soft labels are committed in batches of about this many rows (whole files of samples);"
-              + " a crash loses at most one.");
+              + " a crash loses at most one, and each costs about a second of commit and planning.");
   public static final Key<String> INFER_DEVICE =
       oneOf(
           "infer.device",
@@ -284,8 +292,12 @@ public final class EdlConfig {
       positive("bench.repeats", "3", "Runs per measurement; the median is reported.");
   public static final Key<Integer> BENCH_ROWS =
       positive("bench.rows", "20000", "Training rows used by the training benchmarks.");
-  public static final Key<Integer> BENCH_EPOCHS =
-      positive("bench.epochs", "2", "Epochs per training benchmark run.");
+  public static final Key<Integer> BENCH_RESNET_ROWS =
+      positive(
+          "bench.resnet-rows",
+          "4096",
+          "ResNet-18 part of the bench: samples (the first ones, padded to 3x32x32) it scores and"
+              + " trains on.");
 
   public static final Key<Integer> CHAOS_TRAIN_ROWS =
       positive("chaos.train-rows", "6000", "Train samples the chaos scenarios run on.");
