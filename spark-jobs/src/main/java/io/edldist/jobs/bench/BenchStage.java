@@ -22,6 +22,8 @@ import java.nio.file.Path;
  * <ul>
  *   <li>{@code infer_efficiency}: {@link InferBench};
  *   <li>{@code offline_kd_speedup} and {@code end_to_end_speedup}: {@link TrainingBench};
+ *   <li>the three {@code *_resnet} ratios: the same two with a ResNet-18 teacher, {@link
+ *       ResNetBench};
  *   <li>{@code blockwise_speedup_2_*}: {@link BlockwiseBench} ({@code blockwise.bench});
  *   <li>{@code infer_scaling_2x} and executor memory: {@link ClusterBench}, last, because it stops
  *       the local session.
@@ -74,7 +76,7 @@ public final class BenchStage {
     String blockwiseMode = config.get(EdlConfig.BLOCKWISE_BENCH);
     if (blockwiseMode.equals("only")) {
       BenchResult.Blockwise b = new BlockwiseBench(lake, config).measure(repeats);
-      return new Result(result(stamp, slots, null, null, null, b, null), null);
+      return new Result(result(stamp, slots, null, null, null, null, b, null), null);
     }
     SamplesMeta samples = SamplesMeta.of(lake);
     ModelBundle teacher =
@@ -83,12 +85,21 @@ public final class BenchStage {
     BenchResult.Infer infer =
         new InferBench(lake, config, teacher, samples.features(), runId).measure(repeats);
     BenchResult.Training training =
-        new TrainingBench(lake, config, teacher, samples.features(), samples.classes(), runId)
+        new TrainingBench(
+                lake,
+                config,
+                teacher,
+                samples.features(),
+                samples.classes(),
+                config.get(EdlConfig.BENCH_ROWS),
+                runId)
             .measure(repeats);
+    BenchResult.ResNetRun resnet = new ResNetBench(lake, config, runId).measure(repeats);
     BenchResult.Blockwise blockwise =
         blockwiseMode.equals("on") ? new BlockwiseBench(lake, config).measure(repeats) : null;
     BenchResult.Cluster cluster = new ClusterBench(lake, config, teacher, runId).measure(repeats);
-    BenchResult r = result(stamp, slots, teacher.meta().id(), infer, training, blockwise, cluster);
+    BenchResult r =
+        result(stamp, slots, teacher.meta().id(), infer, training, resnet, blockwise, cluster);
     Path file = ResultsFiles.write(resultsDir, stamp + ".json", r);
     System.out.println("bench: wrote " + file);
     return new Result(r, file);
@@ -100,6 +111,7 @@ public final class BenchStage {
       String teacher,
       BenchResult.Infer infer,
       BenchResult.Training training,
+      BenchResult.ResNetRun resnet,
       BenchResult.Blockwise blockwise,
       BenchResult.Cluster cluster) {
     return new BenchResult(
@@ -120,8 +132,12 @@ public final class BenchStage {
         cluster == null ? null : Stats.median(cluster.ratios()),
         infer == null ? null : infer.fixedSeconds(),
         infer == null ? null : infer.bareBest(),
+        resnet == null ? null : Stats.median(resnet.infer().ratios()),
+        resnet == null ? null : Stats.median(resnet.training().offlineRatios()),
+        resnet == null ? null : Stats.median(resnet.training().endToEndRatios()),
         infer,
         training,
+        resnet,
         blockwise,
         cluster);
   }

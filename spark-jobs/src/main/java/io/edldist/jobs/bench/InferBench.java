@@ -27,13 +27,16 @@ import org.apache.spark.sql.Row;
  * is swept first ({@code bare_loop_best}): loops side by side x libtorch threads per loop x batch
  * size.
  *
- * <p>Sizing: an infer with nothing to score measures what a call costs before its first row; the
- * table is then made large enough (the samples repeated under new ids, in a scratch lake) that this
- * fixed cost stays under 5% of the Spark side. The bare loop cycles over the source rows in memory
- * up to the same count, so both sides score the same number of rows.
+ * <p>Sizing: an infer of the samples from scratch, less the time the fastest bare loop needs for
+ * them, is what a call costs beyond its rows (the jobs before the query, each micro-batch's
+ * planning and commit, the counts after it; at least the time of an infer with nothing to score).
+ * The table is made large enough (the samples repeated under new ids, in a scratch lake) that this
+ * overhead stays under 5% of the Spark side, up to 30 s of the bare loop's work. The bare loop
+ * cycles over the source rows in memory up to the same count, so both sides score the same rows.
  */
 final class InferBench {
   private static final double FIXED_SHARE = 0.05;
+  private static final double MAX_BARE_SECONDS = 30;
 
   private final Lake lake;
   private final EdlConfig config;
@@ -54,23 +57,36 @@ final class InferBench {
     int batchSize = config.get(EdlConfig.INFER_BATCH_SIZE);
     // soft_labels of the source lake is complete: this infer has nothing to score
     double fixed = new InferStage(lake, config, runId).execute().seconds();
-    long sourceRows = lake.read(Lake.SAMPLES).count();
-    double rate;
-    try (ScratchLake once = ScratchLake.repeated(lake, 1, teacher)) {
-      rate = new InferStage(once.lake(), config, runId).execute().samplesPerSecond();
-    }
-    int copies = (int) Math.max(1, Math.ceil(fixed / FIXED_SHARE * rate / sourceRows));
-    long rows = copies * sourceRows;
-    System.err.printf(
-        Locale.ROOT,
-        "bench: infer costs %.2f s before its first row; %,d rows (%d x the samples) keep that"
-            + " under 5%%%n",
-        fixed,
-        rows,
-        copies);
     float[][] source = collect(lake, features);
     int slots = lake.spark().sparkContext().defaultParallelism();
-    BenchResult.BareLoop best = fastestBareLoop(source, slots, batchSize, rate);
+    BenchResult.BareLoop best = fastestBareLoop(source, slots, batchSize);
+    double once;
+    try (ScratchLake one = ScratchLake.repeated(lake, 1, teacher)) {
+      once = new InferStage(one.lake(), config, runId).execute().seconds();
+    }
+    // what a call costs beyond scoring its rows at the bare loop's speed: the session's jobs
+    // before the query, each micro-batch's planning and commit, the counts after it
+    double overhead = Math.max(fixed, once - source.length / best.samplesPerS());
+    long wanted = (long) Math.ceil(overhead / FIXED_SHARE * best.samplesPerS());
+    long cap = (long) (MAX_BARE_SECONDS * best.samplesPerS());
+    int copies = (int) Math.max(1, Math.ceil((double) Math.min(wanted, cap) / source.length));
+    long rows = (long) copies * source.length;
+    System.err.printf(
+        Locale.ROOT,
+        "bench: infer of %,d rows took %.2f s, %.2f s more than the bare loop needs for them;"
+            + " %,d rows (%d x the samples) %s%n",
+        source.length,
+        once,
+        overhead,
+        rows,
+        copies,
+        wanted <= cap
+            ? "keep that under 5%"
+            : String.format(
+                Locale.ROOT,
+                "fill the %.0f s the bare loop is given (under 5%% would take %,d)",
+                MAX_BARE_SECONDS,
+                wanted));
     Pairs.Seconds s;
     try (ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
       s =
@@ -83,19 +99,18 @@ final class InferBench {
                 return new InferStage(scratch.lake(), config, runId).execute().seconds();
               });
     }
-    return new BenchResult.Infer(rows, batchSize, fixed, best, sweep, s.b(), s.a(), s.aOverB());
+    return new BenchResult.Infer(
+        rows, batchSize, fixed, overhead, best, sweep, s.b(), s.a(), s.aOverB());
   }
 
   /**
    * The fastest plain loop on these cores: every split of the Spark slots' cores into loops x
-   * libtorch threads, at batch sizes around {@code infer.batch-size}, each timed over about two
-   * seconds of rows after a warm-up; the median of three.
+   * libtorch threads, at batch sizes around {@code infer.batch-size}; each setting warmed up on a
+   * few batches, then timed three times over about two seconds of rows; the median.
    */
-  private BenchResult.BareLoop fastestBareLoop(
-      float[][] source, int slots, int batchSize, double sparkRate) {
+  private BenchResult.BareLoop fastestBareLoop(float[][] source, int slots, int batchSize) {
     int taskCpus = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
     int cores = slots * taskCpus;
-    long rows = Math.max(4096, (long) (2 * sparkRate));
     BenchResult.BareLoop best = null;
     for (int loops = 1; loops <= cores; loops++) {
       if (cores % loops != 0) {
@@ -103,7 +118,9 @@ final class InferBench {
       }
       for (int batch : new int[] {Math.max(1, batchSize / 4), batchSize, batchSize * 4}) {
         int threads = cores / loops;
-        bare(source, Math.min(rows, 4L * batch * loops), batch, loops, threads);
+        long warmRows = 4L * batch * loops;
+        double warm = bare(source, warmRows, batch, loops, threads);
+        long rows = Math.max(4096, (long) (2 * warmRows / warm));
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
           times.add(bare(source, rows, batch, loops, threads));

@@ -24,8 +24,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The two pipelines of distillation, each run to the end over the first {@code bench.rows} train
- * samples for {@code train.epochs} epochs, pair by pair:
+ * The two pipelines of distillation, each run to the end over the first {@code rows} train samples
+ * for {@code train.epochs} epochs, pair by pair:
  *
  * <ul>
  *   <li>online: load the samples, train the student with the teacher's forward pass inside the loop
@@ -44,6 +44,7 @@ final class TrainingBench {
   private final ModelBundle teacher;
   private final Features features;
   private final int classes;
+  private final int rows;
   private final String runId;
 
   TrainingBench(
@@ -52,17 +53,18 @@ final class TrainingBench {
       ModelBundle teacher,
       Features features,
       int classes,
+      int rows,
       String runId) {
     this.lake = lake;
     this.config = config;
     this.teacher = teacher;
     this.features = features;
     this.classes = classes;
+    this.rows = rows;
     this.runId = runId;
   }
 
   BenchResult.Training measure(int repeats) {
-    int rows = config.get(EdlConfig.BENCH_ROWS);
     int epochs = config.get(EdlConfig.TRAIN_EPOCHS);
     long seed = config.get(EdlConfig.SEED);
     Dataset<Row> slice =
@@ -71,6 +73,7 @@ final class TrainingBench {
     List<Double> offlineLoops = new ArrayList<>();
     List<Double> onlineLoops = new ArrayList<>();
     try (ScratchLake scratch = ScratchLake.of(lake, slice, teacher)) {
+      long used = scratch.lake().read(Lake.SAMPLES).count();
       Pairs.Seconds s =
           Pairs.measure(
               "training: online / offline pipeline",
@@ -113,7 +116,7 @@ final class TrainingBench {
         loopRatios.add(onlineLoops.get(i) / offlineLoops.get(i));
       }
       return new BenchResult.Training(
-          rows,
+          used,
           epochs,
           config.get(EdlConfig.TRAIN_BATCH_SIZE),
           config.get(EdlConfig.STUDENT_ARCH) + "-" + config.get(EdlConfig.STUDENT_HIDDEN),

@@ -123,7 +123,8 @@ final class BenchmarksMarkdown {
                 + " by pair, the side that goes first alternating from pair to pair, after one"
                 + " unmeasured warm-up pair, and the figure is the median of the %d per-pair"
                 + " ratios listed beside it. Work is sized so that each side's fixed cost (what a"
-                + " call costs before its first row) stays under 5%% of it.\n\n",
+                + " call costs beyond its rows) stays under 5%% of it, up to 30 s of bare-loop"
+                + " work for infer.\n\n",
             run.name(),
             r.commit() == null ? "unknown" : r.commit(),
             r.cores(),
@@ -134,32 +135,7 @@ final class BenchmarksMarkdown {
     md.append("|---|---:|---|---:|---:|---|\n");
     BenchResult.Infer infer = r.infer();
     if (infer != null) {
-      double spark = Stats.median(infer.sparkSeconds());
-      md.append(
-          row(
-              "infer_efficiency",
-              r.inferEfficiency(),
-              infer.ratios(),
-              Goal.atLeast(0.90),
-              null,
-              f(
-                  "the Spark infer stage (read `samples`, score, write and commit `soft_labels`)"
-                      + " against %s over the same %s rows in memory, Spark batch %d: %s vs"
-                      + " %s; an infer with nothing to score takes %s, %s of the Spark side",
-                  infer.bareBest() == null
-                      ? "a bare DJL loop"
-                      : f(
-                          "the fastest bare DJL loop of the sweep (%d loop(s) x %d thread(s), batch"
-                              + " %d)",
-                          infer.bareBest().loops(),
-                          infer.bareBest().threads(),
-                          infer.bareBest().batch()),
-                  count(infer.rows()),
-                  infer.batchSize(),
-                  seconds(spark),
-                  seconds(Stats.median(infer.bareSeconds())),
-                  seconds(infer.fixedSeconds()),
-                  percent(infer.fixedSeconds() / spark))));
+      inferRows(md, "", r.inferEfficiency(), 0.90, infer, "");
       md.append(
           row(
               "infer_fixed_s",
@@ -171,35 +147,26 @@ final class BenchmarksMarkdown {
     }
     BenchResult.Training t = r.training();
     if (t != null) {
-      md.append(
-          row(
-              "offline_kd_speedup",
-              r.offlineKdSpeedup(),
-              t.offlineRatios(),
-              Goal.atLeast(5),
-              null,
-              f(
-                  "the student's training loop with the teacher's forward pass inside it against"
-                      + " the same loop reading stored soft labels: %s rows x %d epochs, batch %d,"
-                      + " student %s: %s vs %s",
-                  count(t.rows()),
-                  t.epochs(),
-                  t.batchSize(),
-                  t.student(),
-                  seconds(Stats.median(t.onlineSeconds())),
-                  seconds(Stats.median(t.offlineSeconds())))));
-      md.append(
-          row(
-              "end_to_end_speedup",
-              r.endToEndSpeedup(),
-              t.endToEndRatios(),
-              Goal.above(1),
-              null,
-              f(
-                  "online distillation run to the end against infer once plus offline training"
-                      + " run to the end, over the same rows and epochs (the offline side's infer:"
-                      + " %s)",
-                  seconds(Stats.median(t.inferSeconds())))));
+      trainingRows(md, "", r.offlineKdSpeedup(), r.endToEndSpeedup(), t, "");
+    }
+    BenchResult.ResNetRun resnet = r.resnet();
+    if (resnet != null) {
+      String teacher =
+          f(
+              "; teacher `%s` (%s, %s parameters, %s MACs per sample, weights not trained) on %s",
+              resnet.teacher(),
+              resnet.arch(),
+              count(resnet.params()),
+              count(resnet.macsPerSample()),
+              resnet.input());
+      inferRows(md, "_resnet", r.inferEfficiencyResnet(), 0.95, resnet.infer(), teacher);
+      trainingRows(
+          md,
+          "_resnet",
+          r.offlineKdSpeedupResnet(),
+          r.endToEndSpeedupResnet(),
+          resnet.training(),
+          teacher);
     }
     BenchResult.Blockwise b = r.blockwise();
     if (b != null) {
@@ -253,18 +220,10 @@ final class BenchmarksMarkdown {
             + " two.\n");
     if (infer != null && t != null) {
       md.append("\n| throughput (medians) | samples/s |\n|---|---:|\n");
-      md.append(
-          f(
-              "| Spark infer stage | %,.0f |\n| bare DJL loop | %,.0f |\n",
-              infer.rows() / Stats.median(infer.sparkSeconds()),
-              infer.rows() / Stats.median(infer.bareSeconds())));
-      double samples = (double) t.rows() * t.epochs();
-      md.append(
-          f(
-              "| student training from soft labels | %,.0f |\n"
-                  + "| student training, teacher in the loop | %,.0f |\n",
-              samples / Stats.median(t.offlineSeconds()),
-              samples / Stats.median(t.onlineSeconds())));
+      throughput(md, "", infer, t);
+      if (resnet != null) {
+        throughput(md, ", ResNet-18 teacher", resnet.infer(), resnet.training());
+      }
     }
     if (b != null) {
       blockwise(md, b);
@@ -282,6 +241,107 @@ final class BenchmarksMarkdown {
               c.teacherLoads1Task(),
               c.teacherLoads4Tasks()));
     }
+  }
+
+  private static void inferRows(
+      StringBuilder md,
+      String suffix,
+      Double value,
+      double goal,
+      BenchResult.Infer infer,
+      String teacher) {
+    double spark = Stats.median(infer.sparkSeconds());
+    md.append(
+        row(
+            "infer_efficiency" + suffix,
+            value,
+            infer.ratios(),
+            Goal.atLeast(goal),
+            null,
+            f(
+                "the Spark infer stage (read `samples`, score, write and commit `soft_labels`)"
+                    + " against %s over the same %s rows in memory, Spark batch %d: %s vs"
+                    + " %s; an infer with nothing to score takes %s, %s of the Spark side%s%s",
+                infer.bareBest() == null
+                    ? "a bare DJL loop"
+                    : f(
+                        "the fastest bare DJL loop of the sweep (%d loop(s) x %d thread(s), batch"
+                            + " %d)",
+                        infer.bareBest().loops(),
+                        infer.bareBest().threads(),
+                        infer.bareBest().batch()),
+                count(infer.rows()),
+                infer.batchSize(),
+                seconds(spark),
+                seconds(Stats.median(infer.bareSeconds())),
+                seconds(infer.fixedSeconds()),
+                percent(infer.fixedSeconds() / spark),
+                infer.overheadSeconds() == null
+                    ? ""
+                    : f(
+                        "; beyond its rows a call costs %s (an infer of the samples from scratch"
+                            + " less the bare loop's time for them)",
+                        seconds(infer.overheadSeconds())),
+                teacher)));
+  }
+
+  private static void trainingRows(
+      StringBuilder md,
+      String suffix,
+      Double offline,
+      Double endToEnd,
+      BenchResult.Training t,
+      String teacher) {
+    md.append(
+        row(
+            "offline_kd_speedup" + suffix,
+            offline,
+            t.offlineRatios(),
+            Goal.atLeast(5),
+            null,
+            f(
+                "the student's training loop with the teacher's forward pass inside it against"
+                    + " the same loop reading stored soft labels: %s rows x %d epochs, batch %d,"
+                    + " student %s: %s vs %s%s",
+                count(t.rows()),
+                t.epochs(),
+                t.batchSize(),
+                t.student(),
+                seconds(Stats.median(t.onlineSeconds())),
+                seconds(Stats.median(t.offlineSeconds())),
+                teacher)));
+    md.append(
+        row(
+            "end_to_end_speedup" + suffix,
+            endToEnd,
+            t.endToEndRatios(),
+            Goal.above(1),
+            null,
+            f(
+                "online distillation run to the end against infer once plus offline training"
+                    + " run to the end, over the same rows and epochs (the offline side's infer:"
+                    + " %s)%s",
+                seconds(Stats.median(t.inferSeconds())), teacher)));
+  }
+
+  private static void throughput(
+      StringBuilder md, String teacher, BenchResult.Infer infer, BenchResult.Training t) {
+    md.append(
+        f(
+            "| Spark infer stage%s | %,.0f |\n| bare DJL loop%s | %,.0f |\n",
+            teacher,
+            infer.rows() / Stats.median(infer.sparkSeconds()),
+            teacher,
+            infer.rows() / Stats.median(infer.bareSeconds())));
+    double samples = (double) t.rows() * t.epochs();
+    md.append(
+        f(
+            "| student training from soft labels%s | %,.0f |\n"
+                + "| student training, teacher in the loop%s | %,.0f |\n",
+            teacher,
+            samples / Stats.median(t.offlineSeconds()),
+            teacher,
+            samples / Stats.median(t.onlineSeconds())));
   }
 
   private static void blockwise(StringBuilder md, BenchResult.Blockwise b) {
@@ -370,14 +430,15 @@ final class BenchmarksMarkdown {
     md.append(
         "| run | code | how | `infer_efficiency` | `offline_kd_speedup` | `end_to_end_speedup` |"
             + " `blockwise_speedup_2_lpt` | `blockwise_speedup_2_round_robin` |"
-            + " `infer_scaling_2x` |\n");
-    md.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+            + " `infer_scaling_2x` | `infer_efficiency_resnet` | `offline_kd_speedup_resnet` |"
+            + " `end_to_end_speedup_resnet` |\n");
+    md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = runs.size() - 1; i >= 0; i--) {
       Run run = runs.get(i);
       BenchResult r = run.result();
       md.append(
           f(
-              "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+              "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
               run.name(),
               r.commit() == null ? "-" : "`" + r.commit() + "`",
               r.paired() ? "paired" : "*medians*",
@@ -386,7 +447,10 @@ final class BenchmarksMarkdown {
               r.paired() ? ratio(r.endToEndSpeedup()) : "-",
               ratio(r.blockwiseSpeedup2Lpt()),
               ratio(r.blockwiseSpeedup2RoundRobin()),
-              ratio(r.inferScaling2x())));
+              ratio(r.inferScaling2x()),
+              ratio(r.inferEfficiencyResnet()),
+              ratio(r.offlineKdSpeedupResnet()),
+              ratio(r.endToEndSpeedupResnet())));
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.edldist.jobs.docs;
 
+import static io.edldist.jobs.docs.Format.count;
 import static io.edldist.jobs.docs.Format.f;
 import static io.edldist.jobs.docs.Format.ratio;
 
@@ -124,6 +125,16 @@ final class ReadmeFigures {
                 ratio(b.offlineKdSpeedup()),
                 ratio(b.endToEndSpeedup()),
                 ratio(b.inferEfficiency())));
+    if (b.resnet() != null) {
+      s.append(
+          f(
+              "; with a ResNet-18 teacher (%s MACs per sample): %sx offline, %sx end to end,"
+                  + " infer at %s of the bare loop",
+              count(b.resnet().macsPerSample()),
+              ratio(b.offlineKdSpeedupResnet()),
+              ratio(b.endToEndSpeedupResnet()),
+              ratio(b.inferEfficiencyResnet())));
+    }
     if (b.blockwiseSpeedup2Lpt() != null && b.blockwise() != null) {
       s.append(
           f(

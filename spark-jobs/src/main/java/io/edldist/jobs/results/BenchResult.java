@@ -38,8 +38,12 @@ public record BenchResult(
     @JsonProperty("infer_scaling_2x") Double inferScaling2x,
     @JsonProperty("infer_fixed_s") Double inferFixedS,
     @JsonProperty("bare_loop_best") BareLoop bareLoopBest,
+    Double inferEfficiencyResnet,
+    Double offlineKdSpeedupResnet,
+    Double endToEndSpeedupResnet,
     Infer infer,
     Training training,
+    ResNetRun resnet,
     Blockwise blockwise,
     Cluster cluster) {
   public static final String KIND = "bench";
@@ -55,6 +59,8 @@ public record BenchResult(
    * median over pairs of bare seconds / Spark seconds.
    *
    * @param fixedSeconds an infer with nothing to score: what a call costs before its first row
+   * @param overheadSeconds an infer of the source samples from scratch less the time the fastest
+   *     bare loop needs for them: what a call costs beyond its rows (absent in older runs)
    * @param bareBest the fastest setting of the sweep, the one the pairs use
    * @param sparkSeconds per pair, the whole {@code infer} stage: read, score, write, commit
    */
@@ -62,6 +68,7 @@ public record BenchResult(
       long rows,
       int batchSize,
       double fixedSeconds,
+      Double overheadSeconds,
       BareLoop bareBest,
       List<BareLoop> bareSweep,
       List<Double> sparkSeconds,
@@ -91,6 +98,27 @@ public record BenchResult(
       List<Double> inferSeconds,
       List<Double> offlineRatios,
       List<Double> endToEndRatios) {}
+
+  /**
+   * The infer and training measurements again with a teacher of the size users bring: {@code
+   * infer_efficiency_resnet}, {@code offline_kd_speedup_resnet} and {@code
+   * end_to_end_speedup_resnet} are computed from these as their CNN counterparts are.
+   *
+   * @param teacher the teacher's id; its weights are random (a seeded initialisation), which the
+   *     timings do not depend on
+   * @param arch its architecture, {@code resnet18}
+   * @param params its parameter count
+   * @param macsPerSample its multiply-accumulates per sample
+   * @param input what it scores, e.g. the first samples padded to 3x32x32
+   */
+  public record ResNetRun(
+      String teacher,
+      String arch,
+      long params,
+      long macsPerSample,
+      String input,
+      Infer infer,
+      Training training) {}
 
   /**
    * Every block of the VGG teacher trained one after another in one task against the two-slot

@@ -50,7 +50,10 @@ class DocsTest {
         .contains("## Run `20260102-000000`")
         .contains("| `infer_efficiency` | 0.85 | 0.80, 0.85, 0.90 | >= 0.90 *not met* |")
         .contains("| `offline_kd_speedup` | 9.00 | 9.00 | >= 5 |")
-        .contains("| `end_to_end_speedup` | 4.00 | 4.00 | > 1 |");
+        .contains("| `end_to_end_speedup` | 4.00 | 4.00 | > 1 |")
+        .contains("| `infer_efficiency_resnet` | 0.96 | 0.80, 0.85, 0.90 | >= 0.95 |")
+        .contains("| `end_to_end_speedup_resnet` | 3.00 | 4.00 | > 1 |")
+        .contains("teacher `teacher@r` (resnet18, 11,191,242 parameters, 37,016,576 MACs");
     int newer = md.indexOf("| `20260102-000000` |");
     int older = md.indexOf("| `20260101-000000` |");
     assertThat(newer).isPositive().isLessThan(older);
@@ -87,6 +90,7 @@ class DocsTest {
             70000,
             256,
             0.5,
+            2.0,
             new BenchResult.BareLoop(2, 1, 256, 4000),
             List.of(new BenchResult.BareLoop(2, 1, 256, 4000)),
             List.of(20.0, 20.0, 20.0),
@@ -121,8 +125,13 @@ class DocsTest {
         null,
         0.5,
         infer.bareBest(),
+        0.96,
+        6.0,
+        3.0,
         infer,
         training,
+        new BenchResult.ResNetRun(
+            "teacher@r", "resnet18", 11_191_242, 37_016_576, "4096 rgb", infer, training),
         null,
         null);
   }
@@ -135,6 +144,9 @@ class DocsTest {
         .contains("\"infer_efficiency\" : 0.9")
         .contains("\"offline_kd_speedup\" : 9.0")
         .contains("\"end_to_end_speedup\" : 4.0")
+        .contains("\"infer_efficiency_resnet\" : 0.96")
+        .contains("\"offline_kd_speedup_resnet\" : 6.0")
+        .contains("\"end_to_end_speedup_resnet\" : 3.0")
         .contains("\"spark_seconds\"");
   }
 }
