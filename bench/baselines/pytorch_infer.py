@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The plain PyTorch loop that `edl-dist infer` is compared with: the whole command.
+"""A plain PyTorch loop to time a whole `edl-dist infer` command against, by hand.
 
 Loads a TorchScript teacher, reads Fashion-MNIST's 70,000 images (train and t10k)
 from the idx .gz files, scales them to [0, 1], scores them in batches without

@@ -6,6 +6,7 @@ import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.results.BenchResult;
+import io.edldist.jobs.results.Stats;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.BatchTranslator;
 import io.edldist.udfs.infer.Features;
@@ -27,16 +28,14 @@ import org.apache.spark.sql.Row;
  * is swept first ({@code bare_loop_best}): loops side by side x libtorch threads per loop x batch
  * size.
  *
- * <p>Sizing: an infer of the samples from scratch, less the time the fastest bare loop needs for
- * them, is what a call costs beyond its rows (the jobs before the query, each micro-batch's
- * planning and commit, the counts after it; at least the time of an infer with nothing to score).
- * The table is made large enough (the samples repeated under new ids, in a scratch lake) that this
- * overhead stays under 5% of the Spark side, up to 30 s of the bare loop's work. The bare loop
- * cycles over the source rows in memory up to the same count, so both sides score the same rows.
+ * <p>Sizing: the pairs score the samples repeated under new ids (in a scratch lake) to about 30 s
+ * of the fastest bare loop's work; an infer with nothing to score ({@code infer_fixed_s}) and one
+ * of the samples alone from scratch are timed too, and the line through the latter and the pairs'
+ * median gives the intercept: what a call costs beyond its rows. The bare loop cycles over the
+ * source rows in memory up to the same count, so both sides score the same rows.
  */
 final class InferBench {
-  private static final double FIXED_SHARE = 0.05;
-  private static final double MAX_BARE_SECONDS = 30;
+  private static final double BARE_SECONDS = 30;
 
   private final Lake lake;
   private final EdlConfig config;
@@ -64,29 +63,17 @@ final class InferBench {
     try (ScratchLake one = ScratchLake.repeated(lake, 1, teacher)) {
       once = new InferStage(one.lake(), config, runId).execute().seconds();
     }
-    // what a call costs beyond scoring its rows at the bare loop's speed: the session's jobs
-    // before the query, each micro-batch's planning and commit, the counts after it
-    double overhead = Math.max(fixed, once - source.length / best.samplesPerS());
-    long wanted = (long) Math.ceil(overhead / FIXED_SHARE * best.samplesPerS());
-    long cap = (long) (MAX_BARE_SECONDS * best.samplesPerS());
-    int copies = (int) Math.max(1, Math.ceil((double) Math.min(wanted, cap) / source.length));
+    int copies = (int) Math.max(1, Math.floor(BARE_SECONDS * best.samplesPerS() / source.length));
     long rows = (long) copies * source.length;
     System.err.printf(
         Locale.ROOT,
-        "bench: infer of %,d rows took %.2f s, %.2f s more than the bare loop needs for them;"
-            + " %,d rows (%d x the samples) %s%n",
+        "bench: infer of the %,d samples from scratch took %.2f s; the pairs score %,d rows (%d x"
+            + " the samples), about %.0f s of the fastest bare loop's work%n",
         source.length,
         once,
-        overhead,
         rows,
         copies,
-        wanted <= cap
-            ? "keep that under 5%"
-            : String.format(
-                Locale.ROOT,
-                "fill the %.0f s the bare loop is given (under 5%% would take %,d)",
-                MAX_BARE_SECONDS,
-                wanted));
+        BARE_SECONDS);
     Pairs.Seconds s;
     try (ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
       s =
@@ -99,8 +86,20 @@ final class InferBench {
                 return new InferStage(scratch.lake(), config, runId).execute().seconds();
               });
     }
+    // the line through (samples, once) and (rows, median Spark seconds), at zero rows
+    Double intercept = null;
+    if (copies > 1) {
+      double perRow = (Stats.median(s.b()) - once) / (rows - source.length);
+      intercept = once - perRow * source.length;
+      System.err.printf(
+          Locale.ROOT,
+          "bench: infer costs %.2f s beyond its rows (the line through %,d and %,d rows)%n",
+          intercept,
+          source.length,
+          rows);
+    }
     return new BenchResult.Infer(
-        rows, batchSize, fixed, overhead, best, sweep, s.b(), s.a(), s.aOverB());
+        rows, batchSize, fixed, intercept, best, sweep, s.b(), s.a(), s.aOverB());
   }
 
   /**
@@ -125,7 +124,7 @@ final class InferBench {
         for (int i = 0; i < 3; i++) {
           times.add(bare(source, rows, batch, loops, threads));
         }
-        double perSecond = rows / io.edldist.jobs.results.Stats.median(times);
+        double perSecond = rows / Stats.median(times);
         BenchResult.BareLoop b = new BenchResult.BareLoop(loops, threads, batch, perSecond);
         sweep.add(b);
         System.err.printf(

@@ -8,19 +8,22 @@ import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.jobs.results.BenchResult;
 import io.edldist.jobs.results.Stats;
 import io.edldist.jobs.train.Models;
+import io.edldist.udfs.infer.RgbPadding;
 import io.edldist.udfs.model.Macs;
 import io.edldist.udfs.model.ModelBundle;
 import io.edldist.udfs.model.ModelMeta;
 import io.edldist.udfs.model.ResNet;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The infer and training benchmarks again with a teacher of the size users bring: torchvision's
- * ResNet-18 layout ({@link ResNet}, about 37 M multiply-accumulates per 3x32x32 sample, 90 times
- * the default CNN) over the first {@code bench.resnet-rows} samples padded to 3x32x32 in a scratch
- * lake. The teacher is initialised from {@code seed} and not trained: libtorch's time per sample
- * does not depend on the weights' values, and training a ResNet-18 on two CPU cores would take
- * hours. The student, its settings and {@code train.epochs} are the CNN part's.
+ * ResNet-18 layout ({@link ResNet}) over the first {@code bench.resnet-rows} samples padded to
+ * 3x32x32 in a scratch lake. The teacher is initialised from {@code seed} and not trained:
+ * libtorch's time per sample does not depend on the weights' values, and training a ResNet-18 on
+ * CPU cores would take hours. The student, its settings and {@code train.epochs} are the CNN
+ * part's; {@code teacher.path} is ignored here. Skipped (null) when {@code bench.resnet-rows} is 0
+ * or the lake does not hold one-channel images of at most 32x32.
  */
 final class ResNetBench {
   private final Lake lake;
@@ -29,38 +32,50 @@ final class ResNetBench {
 
   ResNetBench(Lake lake, EdlConfig config, String runId) {
     this.lake = lake;
-    this.config = config;
+    // the scratch lake's stored ResNet is the teacher, whatever file teacher.path names
+    this.config = config.with(Map.of(EdlConfig.TEACHER_PATH.name(), ""));
     this.runId = runId;
   }
 
   BenchResult.ResNetRun measure(int repeats) {
     int rows = config.get(EdlConfig.BENCH_RESNET_ROWS);
-    int classes = SamplesMeta.of(lake).classes();
+    SamplesMeta source = SamplesMeta.of(lake);
+    String whyNot = rows == 0 ? "bench.resnet-rows is 0" : ScratchLake.whyNotRgb32(source);
+    if (whyNot != null) {
+      System.err.println("bench: no ResNet-18 part: " + whyNot);
+      return null;
+    }
     ModelMeta meta =
         ModelMeta.untrained(
-            config.get(EdlConfig.TEACHER_NAME), ResNet.RESNET18, 0, new int[] {3, 32, 32}, classes);
+            config.get(EdlConfig.TEACHER_NAME),
+            ResNet.RESNET18,
+            0,
+            RgbPadding.SHAPE,
+            source.classes());
     ModelBundle teacher;
     long macs;
     try (Model model = Models.create(meta, config.get(EdlConfig.SEED))) {
       teacher = ModelBundle.ofBlock(meta, model);
       macs = Macs.count(model.getBlock(), meta.inputShape());
     }
-    System.err.printf(
-        Locale.ROOT,
-        "bench: ResNet-18 teacher %s, %,d parameters, %,d MACs per sample, on %,d samples padded"
-            + " to 3x32x32%n",
-        teacher.meta().id(),
-        teacher.meta().params(),
-        macs,
-        rows);
     try (ScratchLake images = ScratchLake.rgb32(lake, rows, teacher)) {
       SamplesMeta rgb = SamplesMeta.of(images.lake());
+      long used = images.lake().read(Lake.SAMPLES).count();
+      System.err.printf(
+          Locale.ROOT,
+          "bench: ResNet-18 teacher %s, %,d parameters, %,d MACs per sample, on %,d samples"
+              + " padded to 3x32x32%n",
+          teacher.meta().id(),
+          teacher.meta().params(),
+          macs,
+          used);
       // soft labels complete, so the infer bench's first call has nothing to score
       new InferStage(images.lake(), config, runId).execute();
       BenchResult.Infer infer =
           new InferBench(images.lake(), config, teacher, rgb.features(), runId).measure(repeats);
       BenchResult.Training training =
-          new TrainingBench(images.lake(), config, teacher, rgb.features(), classes, rows, runId)
+          new TrainingBench(
+                  images.lake(), config, teacher, rgb.features(), rgb.classes(), rows, runId)
               .measure(repeats);
       System.err.printf(
           Locale.ROOT,
@@ -73,7 +88,8 @@ final class ResNetBench {
           ResNet.RESNET18,
           teacher.meta().params(),
           macs,
-          "the first " + rows + " samples padded to 3x32x32",
+          used,
+          RgbPadding.SHAPE,
           infer,
           training);
     }

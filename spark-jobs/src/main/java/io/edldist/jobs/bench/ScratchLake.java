@@ -11,13 +11,13 @@ import io.edldist.jobs.lake.ModelStore;
 import io.edldist.jobs.lake.SamplesMeta;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.infer.Features;
+import io.edldist.udfs.infer.RgbPadding;
 import io.edldist.udfs.model.ModelBundle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 
@@ -30,8 +30,6 @@ public final class ScratchLake implements AutoCloseable {
   /** The default of {@code ingest.rows-per-file}: scratch lakes are laid out as ingest does. */
   private static final int ROWS_PER_FILE =
       Integer.parseInt(io.edldist.jobs.config.EdlConfig.INGEST_ROWS_PER_FILE.defaultValue());
-
-  private static final int RGB_SIDE = 32;
 
   private final Path dir;
   private final Lake lake;
@@ -72,27 +70,39 @@ public final class ScratchLake implements AutoCloseable {
   }
 
   /**
-   * The first {@code rows} samples of a one-channel uint8 image lake as 3x32x32 colour images: each
-   * image centred on a black 32x32 canvas and copied to the three channels, on the executors. The
-   * input a torchvision-style teacher such as ResNet-18 takes.
+   * Whether {@link #rgb32} can read this lake: one-channel uint8 images of at most 32x32; null if
+   * so, else why not.
+   */
+  public static String whyNotRgb32(SamplesMeta meta) {
+    int[] shape = meta.features().shape();
+    boolean grey =
+        Features.UINT8.equals(meta.features().type())
+            && shape.length == 3
+            && shape[0] == 1
+            && shape[1] <= RgbPadding.SIDE
+            && shape[2] <= RgbPadding.SIDE;
+    return grey
+        ? null
+        : "its samples are "
+            + meta.features().type()
+            + " "
+            + meta.features().shapeString()
+            + ", not one-channel uint8 images of at most 32x32";
+  }
+
+  /**
+   * The first {@code rows} samples of a one-channel uint8 image lake as 3x32x32 colour images
+   * ({@link RgbPadding}, on the executors): the input a torchvision-style teacher takes.
    */
   public static ScratchLake rgb32(Lake source, int rows, ModelBundle teacher) {
     SamplesMeta meta = SamplesMeta.of(source);
-    int[] shape = meta.features().shape();
-    if (!Features.UINT8.equals(meta.features().type())
-        || shape.length != 3
-        || shape[0] != 1
-        || shape[1] > RGB_SIDE
-        || shape[2] > RGB_SIDE) {
-      throw EdlException.invalid(
-          "samples of " + meta.features().type() + " " + meta.features().shapeString(),
-          "the ResNet-18 bench pads one-channel uint8 images of at most 32x32 to 3x32x32",
-          "Bench on the default Fashion-MNIST lake");
+    String whyNot = whyNotRgb32(meta);
+    if (whyNot != null) {
+      throw new IllegalArgumentException(whyNot);
     }
-    int h = shape[1];
-    int w = shape[2];
+    int[] shape = meta.features().shape();
     UserDefinedFunction pad =
-        udf((UDF1<byte[], byte[]>) pixels -> toRgb32(pixels, h, w), DataTypes.BinaryType);
+        udf(new RgbPadding(shape[1], shape[2]), DataTypes.BinaryType).asNonNullable();
     Dataset<Row> images =
         source
             .read(Lake.SAMPLES)
@@ -102,24 +112,10 @@ public final class ScratchLake implements AutoCloseable {
                 col("id"), col("split"), col("label"), pad.apply(col("features")).as("features"));
     SamplesMeta rgb =
         new SamplesMeta(
-            new Features(Features.UINT8, new int[] {3, RGB_SIDE, RGB_SIDE}),
+            new Features(Features.UINT8, RgbPadding.SHAPE),
             meta.classes(),
             meta.source() + " padded to 3x32x32");
     return new ScratchLake(source, images, rgb, teacher);
-  }
-
-  /** One h x w grey image centred on a 32x32 canvas, in each of three channels. */
-  static byte[] toRgb32(byte[] grey, int h, int w) {
-    int plane = RGB_SIDE * RGB_SIDE;
-    byte[] out = new byte[3 * plane];
-    int top = (RGB_SIDE - h) / 2;
-    int left = (RGB_SIDE - w) / 2;
-    for (int y = 0; y < h; y++) {
-      System.arraycopy(grey, y * w, out, (top + y) * RGB_SIDE + left, w);
-    }
-    System.arraycopy(out, 0, out, plane, plane);
-    System.arraycopy(out, 0, out, 2 * plane, plane);
-    return out;
   }
 
   public Lake lake() {

@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Measure, side by side and pair by pair: infer_efficiency (Spark infer vs a bare DJL loop),"
-          + " offline_kd_speedup and end_to_end_speedup (offline vs online distillation),"
-          + " blockwise_speedup_2_*, infer_scaling_2x; write bench/results/<stamp>.json and render"
+          + " offline_kd_speedup and end_to_end_speedup (offline vs online distillation), the same"
+          + " three with a ResNet-18 teacher (*_resnet), blockwise_speedup_2_*, infer_scaling_2x;"
+          + " write bench/results/<stamp>.json and render"
           + " BENCHMARKS.md from every results file."
     })
 final class BenchCommand implements Callable<Integer> {

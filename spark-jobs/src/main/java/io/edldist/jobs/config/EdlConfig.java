@@ -135,7 +135,7 @@ public final class EdlConfig {
           "infer.rows-per-commit",
           "100000",
           "Soft labels are committed in batches of about this many rows (whole files of samples);"
-              + " a crash loses at most one, and each costs about a second of commit and planning.");
+              + " a crash loses at most one, and each pays for a Delta commit and planning.");
   public static final Key<String> INFER_DEVICE =
       oneOf(
           "infer.device",
@@ -291,13 +291,14 @@ public final class EdlConfig {
   public static final Key<Integer> BENCH_REPEATS =
       positive("bench.repeats", "3", "Runs per measurement; the median is reported.");
   public static final Key<Integer> BENCH_ROWS =
-      positive("bench.rows", "20000", "Training rows used by the training benchmarks.");
-  public static final Key<Integer> BENCH_RESNET_ROWS =
       positive(
+          "bench.rows", "20000", "Training rows of the training benchmark with the CNN teacher.");
+  public static final Key<Integer> BENCH_RESNET_ROWS =
+      positiveOrZero(
           "bench.resnet-rows",
           "4096",
           "ResNet-18 part of the bench: samples (the first ones, padded to 3x32x32) it scores and"
-              + " trains on.");
+              + " trains on; 0: no ResNet-18 part.");
 
   public static final Key<Integer> CHAOS_TRAIN_ROWS =
       positive("chaos.train-rows", "6000", "Train samples the chaos scenarios run on.");

@@ -122,15 +122,19 @@ final class BenchmarksMarkdown {
                 + " `bench/results/%s`. Every ratio is measured side by side: the two sides run pair"
                 + " by pair, the side that goes first alternating from pair to pair, after one"
                 + " unmeasured warm-up pair, and the figure is the median of the %d per-pair"
-                + " ratios listed beside it. Work is sized so that each side's fixed cost (what a"
-                + " call costs beyond its rows) stays under 5%% of it, up to 30 s of bare-loop"
-                + " work for infer.\n\n",
+                + " ratios listed beside it. %s\n\n",
             run.name(),
             r.commit() == null ? "unknown" : r.commit(),
             r.cores(),
             r.sparkTaskSlots(),
             run.file(),
-            r.repeats()));
+            r.repeats(),
+            r.infer() != null && r.infer().interceptSeconds() != null
+                ? "Infer scores the samples repeated to about 30 s of the fastest bare loop's"
+                    + " work; the blockwise and cluster work is sized so that a call with nothing"
+                    + " to do stays under 5% of each side."
+                : "Work is sized so that each side's fixed cost (what a call costs before its"
+                    + " first row) stays under 5% of it."));
     md.append("| ratio | value | pairs | goal | ceiling | what it compares |\n");
     md.append("|---|---:|---|---:|---:|---|\n");
     BenchResult.Infer infer = r.infer();
@@ -153,12 +157,16 @@ final class BenchmarksMarkdown {
     if (resnet != null) {
       String teacher =
           f(
-              "; teacher `%s` (%s, %s parameters, %s MACs per sample, weights not trained) on %s",
+              "; teacher `%s` (%s, %s parameters, %s MACs per sample, weights not trained) on the"
+                  + " first %s samples padded to %s",
               resnet.teacher(),
               resnet.arch(),
               count(resnet.params()),
               count(resnet.macsPerSample()),
-              resnet.input());
+              count(resnet.rows()),
+              java.util.Arrays.stream(resnet.inputShape())
+                  .mapToObj(Integer::toString)
+                  .collect(java.util.stream.Collectors.joining("x")));
       inferRows(md, "_resnet", r.inferEfficiencyResnet(), 0.95, resnet.infer(), teacher);
       trainingRows(
           md,
@@ -276,12 +284,13 @@ final class BenchmarksMarkdown {
                 seconds(Stats.median(infer.bareSeconds())),
                 seconds(infer.fixedSeconds()),
                 percent(infer.fixedSeconds() / spark),
-                infer.overheadSeconds() == null
+                infer.interceptSeconds() == null
                     ? ""
                     : f(
-                        "; beyond its rows a call costs %s (an infer of the samples from scratch"
-                            + " less the bare loop's time for them)",
-                        seconds(infer.overheadSeconds())),
+                        "; beyond its rows a call costs %s, %s of the Spark side (the intercept of"
+                            + " the line through an infer of the samples alone and the pairs)",
+                        seconds(infer.interceptSeconds()),
+                        percent(infer.interceptSeconds() / spark)),
                 teacher)));
   }
 

@@ -59,8 +59,9 @@ public record BenchResult(
    * median over pairs of bare seconds / Spark seconds.
    *
    * @param fixedSeconds an infer with nothing to score: what a call costs before its first row
-   * @param overheadSeconds an infer of the source samples from scratch less the time the fastest
-   *     bare loop needs for them: what a call costs beyond its rows (absent in older runs)
+   * @param interceptSeconds seconds at zero rows of the line through an infer of the source samples
+   *     from scratch and the Spark side's median over {@code rows}: what a call costs beyond its
+   *     rows (absent in older runs, and when {@code rows} is the source itself)
    * @param bareBest the fastest setting of the sweep, the one the pairs use
    * @param sparkSeconds per pair, the whole {@code infer} stage: read, score, write, commit
    */
@@ -68,7 +69,7 @@ public record BenchResult(
       long rows,
       int batchSize,
       double fixedSeconds,
-      Double overheadSeconds,
+      Double interceptSeconds,
       BareLoop bareBest,
       List<BareLoop> bareSweep,
       List<Double> sparkSeconds,
@@ -109,14 +110,15 @@ public record BenchResult(
    * @param arch its architecture, {@code resnet18}
    * @param params its parameter count
    * @param macsPerSample its multiply-accumulates per sample
-   * @param input what it scores, e.g. the first samples padded to 3x32x32
+   * @param rows how many of the first samples it scores, padded to {@code inputShape}
    */
   public record ResNetRun(
       String teacher,
       String arch,
       long params,
       long macsPerSample,
-      String input,
+      long rows,
+      int[] inputShape,
       Infer infer,
       Training training) {}
 

@@ -53,7 +53,9 @@ class DocsTest {
         .contains("| `end_to_end_speedup` | 4.00 | 4.00 | > 1 |")
         .contains("| `infer_efficiency_resnet` | 0.96 | 0.80, 0.85, 0.90 | >= 0.95 |")
         .contains("| `end_to_end_speedup_resnet` | 3.00 | 4.00 | > 1 |")
-        .contains("teacher `teacher@r` (resnet18, 11,191,242 parameters, 37,016,576 MACs");
+        .contains("teacher `teacher@r` (resnet18, 11,191,242 parameters, 37,016,576 MACs")
+        .contains("on the first 4,096 samples padded to 3x32x32")
+        .contains("beyond its rows a call costs 2.00 s, 10.0% of the Spark side");
     int newer = md.indexOf("| `20260102-000000` |");
     int older = md.indexOf("| `20260101-000000` |");
     assertThat(newer).isPositive().isLessThan(older);
@@ -131,7 +133,14 @@ class DocsTest {
         infer,
         training,
         new BenchResult.ResNetRun(
-            "teacher@r", "resnet18", 11_191_242, 37_016_576, "4096 rgb", infer, training),
+            "teacher@r",
+            "resnet18",
+            11_191_242,
+            37_016_576,
+            4096,
+            new int[] {3, 32, 32},
+            infer,
+            training),
         null,
         null);
   }

@@ -21,8 +21,8 @@ import java.util.List;
  * basic blocks (conv3x3-bn-relu-conv3x3-bn plus a shortcut, then ReLU) with 64, 128, 256 and 512
  * channels, the last three starting with stride 2 and a conv1x1/2-bn shortcut; global average
  * pooling; a dense layer to the classes. No layer is adapted to small images, so on 3x32x32 inputs
- * the stages run at 8x8, 4x4, 2x2 and 1x1, about 37 M multiply-accumulates and 11.2 M parameters
- * per sample for 10 classes.
+ * the stages run at 8x8, 4x4, 2x2 and 1x1 ({@code ResNetTest} checks the multiply-accumulates and
+ * parameters against torchvision's).
  */
 public final class ResNet {
   public static final String RESNET18 = "resnet18";
@@ -36,7 +36,8 @@ public final class ResNet {
       throw EdlException.invalid(
           "architecture resnet18 for features of shape " + Arrays.toString(inputShape),
           "ResNet-18 needs image features shaped [channels, height, width] of at least 32x32",
-          "Use a smaller architecture, e.g. --set teacher.arch=cnn.");
+          "Use images of at least 32x32, or an architecture for small images, e.g. --set"
+              + " teacher.arch=cnn.");
     }
     SequentialBlock net =
         new SequentialBlock()

@@ -1,18 +1,18 @@
-package io.edldist.jobs.bench;
+package io.edldist.udfs.infer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-class ScratchLakeTest {
+class RgbPaddingTest {
   @Test
   void greyImagesAreCentredOnA32x32CanvasInThreeChannels() {
     byte[] grey = new byte[28 * 28];
     for (int i = 0; i < grey.length; i++) {
       grey[i] = (byte) (1 + i % 250);
     }
-    byte[] rgb = ScratchLake.toRgb32(grey, 28, 28);
+    byte[] rgb = new RgbPadding(28, 28).call(grey);
     assertThat(rgb).hasSize(3 * 32 * 32);
     byte[] red = Arrays.copyOfRange(rgb, 0, 1024);
     assertThat(Arrays.copyOfRange(rgb, 1024, 2048)).isEqualTo(red);
