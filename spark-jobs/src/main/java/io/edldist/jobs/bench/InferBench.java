@@ -29,10 +29,11 @@ import org.apache.spark.sql.Row;
  * size.
  *
  * <p>Sizing: the pairs score the samples repeated under new ids (in a scratch lake) to about 30 s
- * of the fastest bare loop's work; an infer with nothing to score ({@code infer_fixed_s}) and one
- * of the samples alone from scratch are timed too, and the line through the latter and the pairs'
- * median gives the intercept: what a call costs beyond its rows. The bare loop cycles over the
- * source rows in memory up to the same count, so both sides score the same rows.
+ * of the fastest bare loop's work. An infer with nothing to score is timed ({@code infer_fixed_s}),
+ * and in every pair an infer of the samples alone just before the Spark side: the line through the
+ * two, at zero rows, is what a call costs beyond its rows (the median over the pairs). The bare
+ * loop cycles over the source rows in memory up to the same count, so both sides score the same
+ * rows.
  */
 final class InferBench {
   private static final double BARE_SECONDS = 30;
@@ -59,44 +60,50 @@ final class InferBench {
     float[][] source = collect(lake, features);
     int slots = lake.spark().sparkContext().defaultParallelism();
     BenchResult.BareLoop best = fastestBareLoop(source, slots, batchSize);
-    double once;
-    try (ScratchLake one = ScratchLake.repeated(lake, 1, teacher)) {
-      once = new InferStage(one.lake(), config, runId).execute().seconds();
-    }
     int copies = (int) Math.max(1, Math.floor(BARE_SECONDS * best.samplesPerS() / source.length));
     long rows = (long) copies * source.length;
     System.err.printf(
         Locale.ROOT,
-        "bench: infer of the %,d samples from scratch took %.2f s; the pairs score %,d rows (%d x"
-            + " the samples), about %.0f s of the fastest bare loop's work%n",
-        source.length,
-        once,
+        "bench: the pairs score %,d rows (%d x the samples), about %.0f s of the fastest bare"
+            + " loop's work%n",
         rows,
         copies,
         BARE_SECONDS);
+    List<Double> alone = new ArrayList<>();
     Pairs.Seconds s;
-    try (ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
+    try (ScratchLake one = ScratchLake.repeated(lake, 1, teacher);
+        ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
       s =
           Pairs.measure(
               "infer: fastest bare loop / Spark stage",
               repeats,
               warmup -> bare(source, rows, best.batch(), best.loops(), best.threads()),
               warmup -> {
+                if (copies > 1) { // the samples alone, just before: a second point of the line
+                  one.clearSoftLabels();
+                  double seconds = new InferStage(one.lake(), config, runId).execute().seconds();
+                  if (!warmup) {
+                    alone.add(seconds);
+                  }
+                }
                 scratch.clearSoftLabels();
                 return new InferStage(scratch.lake(), config, runId).execute().seconds();
               });
     }
-    // the line through (samples, once) and (rows, median Spark seconds), at zero rows
+    // per pair, the line through (samples, alone) and (rows, Spark side) at zero rows; the median
     Double intercept = null;
     if (copies > 1) {
-      double perRow = (Stats.median(s.b()) - once) / (rows - source.length);
-      intercept = once - perRow * source.length;
+      List<Double> intercepts = new ArrayList<>();
+      for (int i = 0; i < alone.size(); i++) {
+        intercepts.add((copies * alone.get(i) - s.b().get(i)) / (copies - 1));
+      }
+      intercept = Stats.median(intercepts);
       System.err.printf(
           Locale.ROOT,
-          "bench: infer costs %.2f s beyond its rows (the line through %,d and %,d rows)%n",
+          "bench: infer costs %.2f s beyond its rows (per pair, the line through %,d rows: %s)%n",
           intercept,
           source.length,
-          rows);
+          alone);
     }
     return new BenchResult.Infer(
         rows, batchSize, fixed, intercept, best, sweep, s.b(), s.a(), s.aOverB());

@@ -287,8 +287,9 @@ final class BenchmarksMarkdown {
                 infer.interceptSeconds() == null
                     ? ""
                     : f(
-                        "; beyond its rows a call costs %s, %s of the Spark side (the intercept of"
-                            + " the line through an infer of the samples alone and the pairs)",
+                        "; beyond its rows a call costs %s, %s of the Spark side (at zero rows, the"
+                            + " line through an infer of the samples alone and the Spark side, per"
+                            + " pair)",
                         seconds(infer.interceptSeconds()),
                         percent(infer.interceptSeconds() / spark)),
                 teacher)));
