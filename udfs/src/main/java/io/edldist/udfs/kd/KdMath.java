@@ -52,6 +52,15 @@ public final class KdMath {
     return kl;
   }
 
+  /** Entropy of softmax(logits / T), in nats: 0 for a certain teacher, ln(classes) at most. */
+  public static double entropy(float[] logits, double temperature) {
+    double h = 0;
+    for (double logP : logSoftmax(logits, temperature)) {
+      h -= Math.exp(logP) * logP;
+    }
+    return h;
+  }
+
   /** Cross-entropy of the hard label under softmax(student). */
   public static double crossEntropy(int label, float[] student) {
     if (label < 0 || label >= student.length) {

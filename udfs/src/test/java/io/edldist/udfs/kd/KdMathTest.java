@@ -38,6 +38,14 @@ class KdMathTest {
   }
 
   @Test
+  void entropyOfKnownDistributions() {
+    // p = (0.75, 0.25): -(0.75 ln 0.75 + 0.25 ln 0.25)
+    assertThat(KdMath.entropy(new float[] {LN3, 0}, 1)).isCloseTo(0.5623351, within(1e-6));
+    // uniform over 4 classes at any temperature: ln 4
+    assertThat(KdMath.entropy(new float[] {5, 5, 5, 5}, 3)).isCloseTo(Math.log(4), within(1e-12));
+  }
+
+  @Test
   void alphaOneIsCrossEntropyAlone() {
     float[] student = {0, 0};
     assertThat(KdMath.loss(0, student, new float[] {LN3, 0}, 4, 1))
