@@ -277,6 +277,51 @@ public final class Lake {
     }
   }
 
+  /** What {@link #writeExternal} writes. */
+  @FunctionalInterface
+  public interface Content {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  /**
+   * Writes a file outside the lake (an export, say) through Hadoop's FileSystem, whole or not at
+   * all: into a hidden sibling first ({@code .name.writing}), then renamed over {@code location},
+   * so a reader or a crash never sees half a file (on S3 the rename is a copy of the finished
+   * object).
+   *
+   * @param setting the setting or flag that named the file, for the error message
+   */
+  public void writeExternal(String location, String setting, Content content) {
+    Path path = qualify(location);
+    StorageProbe.check(path.toString(), hadoopConf(), setting);
+    Path partial = new Path(path.getParent(), "." + path.getName() + ".writing");
+    FileSystem fs = fileSystem(path);
+    boolean done = false;
+    try {
+      try (OutputStream out = fs.create(partial, true)) {
+        content.writeTo(out);
+      }
+      if (fs.exists(path) && !fs.delete(path, false)) {
+        throw new IOException("cannot replace the existing " + path);
+      }
+      if (!fs.rename(partial, path)) {
+        throw new IOException("cannot rename " + partial + " to " + path);
+      }
+      done = true;
+    } catch (IOException e) {
+      throw EdlException.cannot(
+          "write " + setting + " " + location, e, "Check the path and access");
+    } finally {
+      if (!done) {
+        try {
+          fs.delete(partial, false);
+        } catch (IOException ignored) {
+          // the write's own error is the one to report
+        }
+      }
+    }
+  }
+
   private static String absolute(String local) {
     return java.nio.file.Path.of(local).toAbsolutePath().normalize().toString();
   }

@@ -169,6 +169,14 @@ class BadInputIT extends SparkTestBase {
   }
 
   @Test
+  void anUnknownSqlFormatIsAUserError() {
+    assertThat(run("sql", "--format", "xml", "SELECT 1")).isEqualTo(2);
+    assertThat(errorLine())
+        .startsWith("edl-dist: Invalid --format xml")
+        .contains("table, csv or json");
+  }
+
+  @Test
   void aSqlFunctionCalledWithABadArgumentIsAUserError() {
     assertThat(run("sql", "SELECT kd_softmax(array(1.0), 0)")).isEqualTo(2);
     assertThat(errorLine())

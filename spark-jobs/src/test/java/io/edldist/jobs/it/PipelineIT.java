@@ -173,6 +173,51 @@ class PipelineIT extends SparkTestBase {
     assertThat(r.getBoolean(2)).isTrue();
   }
 
+  @Test
+  @Order(6)
+  void sqlExportsCsvAndJsonLinesOfEveryRowToAFile() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("edl-dist-sql");
+    String query =
+        "SELECT id, label, kd_topk(logits, 2) AS top2, 'a,\\\"b' AS text FROM soft_labels"
+            + " WHERE split = 'test' ORDER BY id";
+    java.nio.file.Path csv = dir.resolve("out/test.csv");
+    java.nio.file.Path json = dir.resolve("test.json");
+    List<String> common = new java.util.ArrayList<>(List.of("--lake", lakeDir.toString()));
+    sparkSettings().forEach((k, v) -> common.addAll(List.of("--set", k + "=" + v)));
+    List<String> toCsv = new java.util.ArrayList<>(common);
+    toCsv.addAll(List.of("sql", "--format", "csv", "--output", csv.toString(), query));
+    assertThat(io.edldist.jobs.cli.Main.run(toCsv.toArray(String[]::new))).isZero();
+    List<String> toJson = new java.util.ArrayList<>(common);
+    toJson.addAll(List.of("sql", "--format", "json", "--output", json.toString(), query));
+    assertThat(io.edldist.jobs.cli.Main.run(toJson.toArray(String[]::new))).isZero();
+
+    long rows = sql("SELECT count(*) FROM soft_labels WHERE split = 'test'").first().getLong(0);
+    List<String> csvLines = java.nio.file.Files.readAllLines(csv);
+    assertThat(csvLines).hasSize((int) rows + 1);
+    assertThat(csvLines.get(0)).isEqualTo("id,label,top2,text");
+    Row first = sql(query).first();
+    assertThat(csvLines.get(1))
+        .isEqualTo(
+            first.getLong(0)
+                + ","
+                + first.getInt(1)
+                + ",\"["
+                + first.getList(2).get(0)
+                + ", "
+                + first.getList(2).get(1)
+                + "]\",\"a,\"\"b\"");
+    List<String> jsonLines = java.nio.file.Files.readAllLines(json);
+    assertThat(jsonLines).hasSize((int) rows);
+    var parsed = new com.fasterxml.jackson.databind.ObjectMapper().readTree(jsonLines.get(0));
+    assertThat(parsed.get("id").asLong()).isEqualTo(first.getLong(0));
+    assertThat(parsed.get("top2").size()).isEqualTo(2);
+    assertThat(parsed.get("text").asText()).isEqualTo("a,\"b");
+    try (var left = java.nio.file.Files.list(dir)) {
+      assertThat(left.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("out", "test.json");
+    }
+  }
+
   private static void assertExactlyOneRowPerSample(String teacherId, long samples) {
     Row counts =
         sql("SELECT count(*), count(DISTINCT id) FROM "
