@@ -1,6 +1,7 @@
 package io.edldist.jobs.runtime;
 
 import io.edldist.jobs.config.EdlConfig;
+import io.edldist.udfs.EdlException;
 import io.edldist.udfs.kryo.KryoClasses;
 import io.edldist.udfs.sql.EdlFunctions;
 import java.util.Map;
@@ -91,7 +92,12 @@ public final class Sessions {
     }
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
     settings.forEach(builder::config);
-    SparkSession spark = builder.getOrCreate();
+    String effectiveMaster =
+        settings.getOrDefault("spark.master", submitted.get("spark.master", ""));
+    if (effectiveMaster.startsWith("spark://")) {
+      MasterProbe.check(effectiveMaster, "spark.master", System.getenv());
+    }
+    SparkSession spark = start(builder);
     // a session that existed already (tests, a notebook) keeps its Spark settings, but takes this
     // command's Hadoop ones (s3a endpoints and credentials): they are read per file system
     config
@@ -108,6 +114,45 @@ public final class Sessions {
     EdlFunctions.register(spark);
     ExecutorTimeline.install(spark.sparkContext());
     return spark;
+  }
+
+  /**
+   * Starts the session; a setting Spark refuses when its context starts (say {@code
+   * spark.executor.cores} 1 with {@code spark.task.cpus} 2) is a user error with Spark's own
+   * reason, not an internal failure.
+   */
+  private static SparkSession start(SparkSession.Builder builder) {
+    try {
+      return builder.getOrCreate();
+    } catch (Exception e) { // Scala code throws SparkException undeclared
+      if (e instanceof org.apache.spark.SparkException || e instanceof IllegalArgumentException) {
+        String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+        throw EdlException.cannot(
+            "start Spark",
+            reason.lines().filter(l -> !l.isBlank()).findFirst().orElse(reason).strip(),
+            "Fix the setting it names (--set, the config file, or the profile spark-submit used)");
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * libtorch threads for work on the driver (training the student): the cores local mode runs on
+   * ({@code local[N]}, all of the machine's for {@code local[*]}), else {@code spark.driver.cores}
+   * (default 1), what YARN or Kubernetes granted the driver's container. The JVM's processor count
+   * would be the whole node in a container without a CPU limit.
+   */
+  public static int driverThreads(SparkSession spark) {
+    String master = spark.sparkContext().master();
+    int machine = Runtime.getRuntime().availableProcessors();
+    var local = java.util.regex.Pattern.compile("local\\[(\\d+|\\*)").matcher(master);
+    if (master.equals("local")) {
+      return 1;
+    }
+    if (local.lookingAt()) {
+      return local.group(1).equals("*") ? machine : Integer.parseInt(local.group(1));
+    }
+    return Math.max(1, spark.sparkContext().getConf().getInt("spark.driver.cores", 1));
   }
 
   /**

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.edldist.jobs.lake.Metrics;
+import io.edldist.jobs.runtime.Sessions;
 import io.edldist.udfs.EdlException;
 import io.edldist.udfs.kd.DistillationLoss;
 import io.edldist.udfs.model.TorchThreads;
@@ -21,6 +22,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Trains a teacher or a student on the driver with the distillation loss: {@link TrainLoop}'s steps
@@ -102,7 +104,7 @@ public final class Trainer {
   }
 
   public TrainLoop.Result fit(TrainingData data, boolean resume) {
-    TorchThreads.set(Runtime.getRuntime().availableProcessors());
+    TorchThreads.set(Sessions.driverThreads(SparkSession.active()));
     Block block = model.getBlock();
     Adam adam = new Adam((float) settings.learningRate());
     String fingerprint = fingerprint(data);
