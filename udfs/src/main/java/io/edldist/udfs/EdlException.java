@@ -15,23 +15,28 @@ public final class EdlException extends RuntimeException {
 
   /** "Invalid {input}: {problem}. {fix}" */
   public static EdlException invalid(String input, String problem, String fix) {
-    return new EdlException("Invalid " + input + ": " + problem + ". " + fix, null);
+    return new EdlException("Invalid " + input + ": " + sentence(problem) + ". " + fix, null);
   }
 
   /** "Cannot {action}: {reason}. {fix}" */
   public static EdlException cannot(String action, String reason, String fix) {
-    return new EdlException("Cannot " + action + ": " + reason + ". " + fix, null);
+    return new EdlException("Cannot " + action + ": " + sentence(reason) + ". " + fix, null);
   }
 
   /** Wraps a failure of storage or libtorch with what was being done. */
   public static EdlException cannot(String action, Throwable cause, String fix) {
     String reason = cause.getMessage() == null ? cause.toString() : firstLine(cause.getMessage());
-    return new EdlException("Cannot " + action + ": " + reason + ". " + fix, cause);
+    return new EdlException("Cannot " + action + ": " + sentence(reason) + ". " + fix, cause);
   }
 
   /** A user error a Spark task raised, re-raised on the driver with the task's message. */
   public static EdlException fromTask(String message, Throwable jobFailure) {
     return new EdlException(message, jobFailure);
+  }
+
+  /** A reason that ends with its own full stop, without it: the message adds one. */
+  private static String sentence(String s) {
+    return s.endsWith(".") && !s.endsWith("..") ? s.substring(0, s.length() - 1) : s;
   }
 
   private static String firstLine(String s) {

@@ -1,6 +1,7 @@
 package io.edldist.jobs.cli;
 
 import io.edldist.jobs.cluster.LocalCluster;
+import io.edldist.jobs.cluster.SparkDistribution;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -75,13 +76,21 @@ final class ClusterCommand implements Callable<Integer> {
                   .optCoresPerWorker(cores)
                   .optWorkerMemory(memory)
                   .optPorts(port, uiPort)
+                  .optDistribution(SparkDistribution.of(Main.home()))
                   .build());
       spec.commandLine()
           .getOut()
           .printf(
               "cluster: master %s, %d worker(s) x %d core(s), UI http://127.0.0.1:%d, logs in"
-                  + " %s%n",
-              started.masterUrl(), workers, cores, uiPort, cluster.dir.resolve("logs"));
+                  + " %s%n"
+                  + "cluster: run on it with: edl-dist submit --target standalone --master %s --"
+                  + " <command>, or edl-dist --config conf/local-cluster.conf <command>%n",
+              started.masterUrl(),
+              workers,
+              cores,
+              uiPort,
+              cluster.dir.resolve("logs"),
+              started.masterUrl());
       return 0;
     }
   }

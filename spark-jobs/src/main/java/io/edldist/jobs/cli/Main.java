@@ -113,6 +113,15 @@ public final class Main implements Callable<Integer> {
     return EdlConfig.load(file, all);
   }
 
+  /**
+   * The edl-dist folder ({@code conf/}, the jars): {@code $EDL_DIST_HOME}, which {@code
+   * bin/edl-dist} sets, else the working directory.
+   */
+  static Path home() {
+    String env = System.getenv("EDL_DIST_HOME");
+    return Path.of(env == null || env.isBlank() ? "." : env).toAbsolutePath().normalize();
+  }
+
   static String runId(EdlConfig config) {
     String id = config.get(EdlConfig.RUN_ID);
     return id.isEmpty() ? ResultsFiles.stamp() : id;

@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Submit an edl-dist command to a cluster through spark-submit, with the job jar, the S3 jar,"
-          + " the main class and conf/spark-defaults.<target>.conf; or print the command"
-          + " (--dry-run).",
+          + " libtorch's native jars, the main class and conf/spark-defaults.<target>.conf; or"
+          + " print the command (--dry-run). Every path is absolute: it runs from any folder.",
       "Example: edl-dist submit --target standalone --master spark://host:7077 -- --lake"
           + " s3a://bucket/lake infer",
       "Runs $SPARK_HOME/bin/spark-submit; without SPARK_HOME, Spark's launcher over this build's"
@@ -33,7 +33,9 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(
       names = "--target",
       required = true,
-      description = "local, standalone, yarn or k8s: picks conf/spark-defaults.<target>.conf.")
+      description =
+          "local, standalone, yarn, yarn-gpu, k8s or k8s-gpu: conf/spark-defaults.<target>.conf"
+              + " (a -gpu target adds conf/spark-defaults.<target>-gpu.conf).")
   String target;
 
   @Option(names = "--master", description = "Override the properties file's spark.master.")
@@ -51,8 +53,17 @@ final class SubmitCommand implements Callable<Integer> {
   boolean dryRun;
 
   @Option(
+      names = "--no-s3-jar",
+      description =
+          "Leave out edl-dist-s3.jar, on clusters that ship S3A themselves (EMR, Dataproc,"
+              + " Cloudera).")
+  boolean noS3Jar;
+
+  @Option(
       names = "--home",
-      description = "The edl-dist folder (conf/, spark-jobs/target/); default $EDL_DIST_HOME or .")
+      description =
+          "The edl-dist folder (conf/, spark-jobs/target/); default $EDL_DIST_HOME, which"
+              + " bin/edl-dist sets.")
   Path home;
 
   @Parameters(description = "The edl-dist command and its options, after --.")
@@ -60,24 +71,22 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path root = home != null ? home : Path.of(System.getenv().getOrDefault("EDL_DIST_HOME", "."));
+    Path root = home != null ? home : Main.home();
     Submission s =
-        new Submission(root.toAbsolutePath().normalize(), Submission.Target.named(target))
+        new Submission(root, Submission.Target.named(target))
             .master(master)
             .deployMode(deployMode)
             .args(command);
+    if (noS3Jar) {
+      s.withoutS3Jar();
+    }
     conf.forEach(s::conf);
     String sparkHome = System.getenv("SPARK_HOME");
     if (dryRun) {
       spec.commandLine().getOut().println(String.join(" ", s.commandLine(sparkHome)));
       return 0;
     }
-    Path distribution =
-        sparkHome == null
-            ? SparkDistribution.at(
-                root.resolve("spark-dist/target/spark"),
-                root.resolve("spark-dist/target/spark-classpath.txt"))
-            : null;
+    Path distribution = sparkHome == null ? SparkDistribution.of(root) : null;
     return s.run(sparkHome, distribution, Sessions.NATIVE_MEMORY_ENV);
   }
 }

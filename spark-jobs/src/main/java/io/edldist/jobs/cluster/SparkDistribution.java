@@ -19,13 +19,27 @@ import java.util.List;
 public final class SparkDistribution {
   private SparkDistribution() {}
 
+  /** The distribution of the edl-dist build in {@code home}: {@code spark-dist/target/spark}. */
+  public static Path of(Path home) {
+    return at(
+        home.resolve("spark-dist/target/spark"),
+        home.resolve("spark-dist/target/spark-classpath.txt"));
+  }
+
   /**
-   * The distribution in {@code dir}, made first if needed from the jars listed in {@code
-   * classpathFile} (entries separated by the path separator).
+   * The distribution in {@code dir}, made first if needed (or again when the list is newer) from
+   * the jars listed in {@code classpathFile} (entries separated by the path separator).
    */
   public static Path at(Path dir, Path classpathFile) {
-    if (Files.isRegularFile(dir.resolve("RELEASE"))) {
-      return dir;
+    Path release = dir.resolve("RELEASE");
+    try {
+      if (Files.isRegularFile(release)
+          && Files.getLastModifiedTime(release).compareTo(Files.getLastModifiedTime(classpathFile))
+              >= 0) {
+        return dir;
+      }
+    } catch (IOException e) {
+      // no list to compare with: made below, which names the missing file
     }
     List<Path> jars = new ArrayList<>();
     try {

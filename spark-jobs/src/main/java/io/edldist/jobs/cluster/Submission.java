@@ -1,5 +1,6 @@
 package io.edldist.jobs.cluster;
 
+import io.edldist.jobs.runtime.MasterProbe;
 import io.edldist.udfs.EdlException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,40 +9,63 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * A {@code spark-submit} of the job jar for one kind of cluster, built from {@code conf/}: the main
- * class, the target's properties file ({@code conf/spark-defaults.<target>.conf}), the job jar and
- * the S3 client jar ({@code --jars}; on Kubernetes both as {@code local://} paths inside the image
- * of {@code conf/k8s/Dockerfile}), then the edl-dist command line. {@code --master} and {@code
- * --deploy-mode} override the properties file.
+ * class, the target's properties file ({@code conf/spark-defaults.<target>.conf}), for a GPU target
+ * the GPU settings of {@code conf/spark-defaults.<target>-gpu.conf} as {@code --conf}, the files
+ * the profile needs as absolute paths (pod templates, the GPU discovery script), {@code --jars}
+ * with the S3 client jar and libtorch's native jars from {@code spark-jobs/target/native/} (on
+ * Kubernetes as {@code local://} paths inside the image of {@code conf/k8s/}), the job jar, then
+ * the edl-dist command line. {@code --master}, {@code --deploy-mode} and {@code --conf} override
+ * the properties file. Every path is absolute, so it runs the same from any working directory.
+ *
+ * <p>libtorch is not inside the job jar: DJL picks its native library by the machine it runs on
+ * (the CPU build, or the CUDA build when the system's CUDA runtime is at least the jar's), so a GPU
+ * target ships both native jars and a JVM without CUDA keeps working on the CPU; a CPU target ships
+ * the CPU one alone.
  *
  * <p>It runs through {@code $SPARK_HOME/bin/spark-submit} when {@code SPARK_HOME} names a Spark
  * distribution; otherwise through Spark's launcher over {@link SparkDistribution} (the Spark jars
- * of this build), as {@code bin/spark-class} does: the launcher prints the driver's command line
- * (module flags, driver memory and Java options from the properties file), which is then run.
+ * of this build, YARN and Kubernetes modules included), as {@code bin/spark-class} does: the
+ * launcher prints the driver's command line (module flags, driver memory and Java options from the
+ * properties file), which is then run. Before anything runs, the master is asked once whether it
+ * answers ({@link MasterProbe}).
  */
 public final class Submission {
-  /** Where the job is submitted. */
+  /** Where the job is submitted, and whether its executors ask for GPUs. */
   public enum Target {
-    LOCAL,
-    STANDALONE,
-    YARN,
-    K8S;
+    LOCAL("local", false),
+    STANDALONE("standalone", false),
+    YARN("yarn", false),
+    YARN_GPU("yarn", true),
+    K8S("k8s", false),
+    K8S_GPU("k8s", true);
 
-    public static Target named(String name) {
-      try {
-        return valueOf(name.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw EdlException.invalid(
-            "--target " + name, "unknown target", "Use local, standalone, yarn or k8s");
-      }
+    private final String profile;
+    private final boolean gpu;
+
+    Target(String profile, boolean gpu) {
+      this.profile = profile;
+      this.gpu = gpu;
     }
 
-    String confName() {
-      return name().toLowerCase(Locale.ROOT);
+    public static Target named(String name) {
+      for (Target t : values()) {
+        if (t.userName().equals(name)) {
+          return t;
+        }
+      }
+      throw EdlException.invalid(
+          "--target " + name,
+          "unknown target",
+          "Use local, standalone, yarn, yarn-gpu, k8s or k8s-gpu");
+    }
+
+    /** As the user names it: {@code yarn-gpu}. */
+    public String userName() {
+      return profile + (gpu ? "-gpu" : "");
     }
   }
 
@@ -54,6 +78,7 @@ public final class Submission {
   private final Target target;
   private String master;
   private String deployMode;
+  private boolean s3Jar = true;
   private final Map<String, String> conf = new LinkedHashMap<>();
   private final List<String> args = new ArrayList<>();
   private Path log;
@@ -62,7 +87,7 @@ public final class Submission {
    * @param home the edl-dist folder: {@code conf/} and {@code spark-jobs/target/} under it
    */
   public Submission(Path home, Target target) {
-    this.home = home;
+    this.home = home.toAbsolutePath().normalize();
     this.target = target;
   }
 
@@ -81,6 +106,16 @@ public final class Submission {
     return this;
   }
 
+  /**
+   * Leaves the S3 jar out, for clusters that ship S3A and the AWS SDK themselves (EMR, Dataproc,
+   * Cloudera): a second SDK beside theirs, or a hadoop-aws that does not match their hadoop-common,
+   * breaks S3A.
+   */
+  public Submission withoutS3Jar() {
+    s3Jar = false;
+    return this;
+  }
+
   /** Sends spark-submit's output to the end of this file instead of this process's output. */
   public Submission log(Path file) {
     log = file;
@@ -94,7 +129,12 @@ public final class Submission {
   }
 
   public Path propertiesFile() {
-    return home.resolve("conf").resolve("spark-defaults." + target.confName() + ".conf");
+    return conf("spark-defaults." + target.profile + ".conf");
+  }
+
+  /** The GPU settings a GPU target adds to its profile. */
+  public Path gpuFile() {
+    return conf("spark-defaults." + target.userName() + ".conf");
   }
 
   public Path jobJar() {
@@ -105,30 +145,112 @@ public final class Submission {
     return home.resolve("spark-jobs/target/edl-dist-s3.jar");
   }
 
+  /** Where the build puts libtorch's native jars: {@code spark-jobs/target/native/}. */
+  public Path nativeDir() {
+    return home.resolve("spark-jobs/target/native");
+  }
+
+  private Path conf(String name) {
+    return home.resolve("conf").resolve(name);
+  }
+
   /** What follows {@code spark-submit} on its command line. */
   public List<String> sparkSubmitArgs() {
     List<String> a = new ArrayList<>(List.of("--class", MAIN_CLASS));
     a.addAll(List.of("--properties-file", propertiesFile().toString()));
+    Map<String, String> settings = new LinkedHashMap<>();
+    if (target.gpu) {
+      settings.putAll(properties(gpuFile()));
+    }
+    if (target.profile.equals("k8s")) {
+      settings.put(
+          "spark.kubernetes.driver.podTemplateFile",
+          conf("k8s/driver-pod-template.yaml").toString());
+      settings.put(
+          "spark.kubernetes.executor.podTemplateFile",
+          conf("k8s/executor-pod-template.yaml").toString());
+    }
+    if (target == Target.YARN_GPU) {
+      // into each container's working directory, where the profile's ./gpu-discovery.sh is
+      a.addAll(List.of("--files", conf("gpu-discovery.sh").toString()));
+    }
     if (master != null) {
       a.addAll(List.of("--master", master));
     }
     if (deployMode != null) {
       a.addAll(List.of("--deploy-mode", deployMode));
     }
-    conf.forEach((k, v) -> a.addAll(List.of("--conf", k + "=" + v)));
-    if (target == Target.K8S) {
-      a.addAll(List.of("--jars", "local://" + IMAGE_HOME + "/edl-dist-s3.jar"));
-      a.add("local://" + IMAGE_HOME + "/edl-dist.jar");
-    } else {
-      a.addAll(List.of("--jars", s3Jar().toString()));
-      a.add(jobJar().toString());
+    settings.putAll(conf);
+    settings.forEach((k, v) -> a.addAll(List.of("--conf", k + "=" + v)));
+    boolean image = target.profile.equals("k8s");
+    String jarDir = image ? "local://" + IMAGE_HOME : home.resolve("spark-jobs/target").toString();
+    List<String> jars = new ArrayList<>();
+    if (s3Jar) {
+      jars.add(jarDir + "/edl-dist-s3.jar");
     }
+    for (String nativeJar : nativeJars()) {
+      jars.add(jarDir + "/native/" + nativeJar);
+    }
+    a.addAll(List.of("--jars", String.join(",", jars)));
+    a.add(jarDir + "/edl-dist.jar");
     a.addAll(args);
     return a;
   }
 
+  /**
+   * The native jars this target ships: the CPU build, and for a GPU target the CUDA build as well.
+   * A GPU target without a CUDA build is refused: it would reserve GPUs that libtorch never uses.
+   */
+  List<String> nativeJars() {
+    String[] names = nativeDir().toFile().list((dir, name) -> name.endsWith(".jar"));
+    List<String> all = names == null ? List.of() : java.util.Arrays.stream(names).sorted().toList();
+    List<String> cpu = all.stream().filter(n -> n.startsWith("pytorch-native-cpu-")).toList();
+    List<String> cuda = all.stream().filter(n -> n.startsWith("pytorch-native-cu")).toList();
+    if (cpu.isEmpty()) {
+      throw EdlException.cannot(
+          "submit to " + target.userName(),
+          "there is no libtorch native jar in " + nativeDir(),
+          "Build the project: mvn -B package");
+    }
+    if (!target.gpu) {
+      return cpu;
+    }
+    if (cuda.isEmpty()) {
+      throw EdlException.cannot(
+          "submit to " + target.userName(),
+          "this build has no CUDA libtorch in "
+              + nativeDir()
+              + ", so the GPUs the profile reserves would sit idle",
+          "Build with mvn -B -Pcuda package (README: GPUs), or submit with --target "
+              + target.profile);
+    }
+    List<String> both = new ArrayList<>(cpu);
+    both.addAll(cuda);
+    return both;
+  }
+
+  /** A properties file as spark-submit reads it, in file order. */
+  static Map<String, String> properties(Path file) {
+    Map<String, String> out = new LinkedHashMap<>();
+    try {
+      for (String line : Files.readAllLines(file)) {
+        String l = line.strip();
+        if (l.isEmpty() || l.startsWith("#")) {
+          continue;
+        }
+        String[] kv = l.split("\\s+", 2);
+        out.put(kv[0], kv.length > 1 ? kv[1].strip() : "");
+      }
+    } catch (IOException e) {
+      throw EdlException.cannot(
+          "submit to " + file.getFileName(), e, "Check the edl-dist folder (--home)");
+    }
+    return out;
+  }
+
   /** The command line, as a shell would run it ({@code spark-submit} from {@code SPARK_HOME}). */
   public List<String> commandLine(String sparkHome) {
+    checkProfile();
     List<String> c = new ArrayList<>();
     c.add(
         sparkHome == null ? "spark-submit" : Path.of(sparkHome, "bin", "spark-submit").toString());
@@ -145,7 +267,12 @@ public final class Submission {
    * @param env more environment for spark-submit (the driver's, in client mode)
    */
   public int run(String sparkHome, Path distribution, Map<String, String> env) {
-    checkFiles();
+    checkProfile();
+    if (!target.profile.equals("k8s") && !Files.isRegularFile(jobJar())) {
+      throw EdlException.cannot(
+          "submit the job jar", jobJar() + " does not exist", "Build it: mvn -B package");
+    }
+    probeMaster(env);
     List<String> command;
     Map<String, String> environment = new LinkedHashMap<>(env);
     environment.put("SPARK_CONF_DIR", home.resolve("conf").toString());
@@ -210,16 +337,29 @@ public final class Submission {
     }
   }
 
-  private void checkFiles() {
-    if (!Files.isRegularFile(propertiesFile())) {
-      throw EdlException.cannot(
-          "submit to " + target.confName(),
-          "there is no " + propertiesFile(),
-          "Run it from the edl-dist folder (or set EDL_DIST_HOME)");
+  private void checkProfile() {
+    for (Path file :
+        target.gpu ? List.of(propertiesFile(), gpuFile()) : List.of(propertiesFile())) {
+      if (!Files.isRegularFile(file)) {
+        throw EdlException.cannot(
+            "submit to " + target.userName(),
+            "there is no " + file,
+            "Point --home (or EDL_DIST_HOME) at the edl-dist folder");
+      }
     }
-    if (target != Target.K8S && !Files.isRegularFile(jobJar())) {
-      throw EdlException.cannot(
-          "submit the job jar", jobJar() + " does not exist", "Build it: mvn -B package");
+  }
+
+  /** The master this submission goes to answers, or a one-line error before spark-submit runs. */
+  private void probeMaster(Map<String, String> env) {
+    String url = master != null ? master : properties(propertiesFile()).get("spark.master");
+    if (url == null) {
+      return;
     }
+    Map<String, String> all = new LinkedHashMap<>(System.getenv());
+    all.putAll(env);
+    MasterProbe.check(
+        url,
+        master != null ? "--master" : "--master (or spark.master in " + propertiesFile() + ")",
+        all);
   }
 }

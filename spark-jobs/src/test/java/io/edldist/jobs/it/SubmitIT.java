@@ -168,7 +168,8 @@ class SubmitIT extends SparkTestBase {
     assertThat(submit("client", lake, driverGpu, "--set", "train.device=gpu", "train"))
         .isEqualTo(2);
     assertThat(lastLine("edl-dist: "))
-        .startsWith("edl-dist: Cannot run on GPU 0 on the driver: this libtorch build has no CUDA")
+        .startsWith(
+            "edl-dist: Cannot run on GPU 0 on the driver: the libtorch loaded here has no CUDA")
         .contains("train.device=auto");
     Path fresh = work.resolve("gpu-fail-lake");
     copy(work.resolve("client-lake"), fresh, "samples", "models");
@@ -176,7 +177,7 @@ class SubmitIT extends SparkTestBase {
         .isEqualTo(2);
     assertThat(lastLine("edl-dist: "))
         .containsPattern(
-            "edl-dist: Cannot run on GPU [01] on executor \\d+: this libtorch build has no CUDA")
+            "edl-dist: Cannot run on GPU [01] on executor \\d+: the libtorch loaded here has no CUDA")
         .contains("infer.device=auto");
     // infer creates the empty table before its query; no batch may have committed a row
     assertThat(dataFiles(fresh.resolve("soft_labels"))).as("soft_labels data files").isZero();

@@ -55,8 +55,11 @@ public final class Devices {
         if (!cuda()) {
           throw EdlException.cannot(
               "run on GPU " + assignedGpu + " on " + where,
-              "this libtorch build has no CUDA (the job jar bundles pytorch-native-cpu)",
-              "Build the job jar with -Pcuda for GPU clusters, or set " + setting + "=auto");
+              "the libtorch loaded here has no CUDA (no CUDA build shipped, or no CUDA 12.8+"
+                  + " runtime on this machine)",
+              "Build with mvn -B -Pcuda package and submit with a -gpu target, or set "
+                  + setting
+                  + "=auto");
         }
         return Device.gpu(Integer.parseInt(assignedGpu));
       case AUTO:
