@@ -72,6 +72,29 @@ class ZeppelinNoteIT extends SparkTestBase {
                     }));
   }
 
+  /** The substitution the SQL above relies on, on the form shapes Zeppelin documents. */
+  @Test
+  void formsExpandAsZeppelinExpandsThem() {
+    assertThat(ZeppelinNote.expand("delta.`$${lake=/path/to/lake}/samples`", Map.of("lake", "/l")))
+        .isEqualTo("delta.`/l/samples`");
+    assertThat(ZeppelinNote.expand("LIMIT ${limit=20} -- ${t(Temperature)=1}", Map.of()))
+        .isEqualTo("LIMIT 20 -- 1");
+    assertThat(ZeppelinNote.expand("'${split=test,test|train}'", Map.of())).isEqualTo("'test'");
+    assertThat(ZeppelinNote.expand("'${split=test,test|train}'", Map.of("split", "train")))
+        .isEqualTo("'train'");
+    assertThat(ZeppelinNote.expand("${checkbox( or ):c=a|b,a|b|c}", Map.of())).isEqualTo("a or b");
+    assertThat(ZeppelinNote.expand("${checkbox:c=a|b,a|b|c}", Map.of())).isEqualTo("a,b");
+    assertThat(ZeppelinNote.expand("x _${hidden=1} ${empty}.", Map.of())).isEqualTo("x 1 .");
+  }
+
+  /** Zeppelin's SQL interpreter splits a paragraph at {@code ;}: one statement each here. */
+  @Test
+  void everySqlParagraphIsOneStatement() {
+    for (ZeppelinNote.Paragraph p : note.paragraphs("%spark.sql")) {
+      assertThat(p.body()).as(p.title()).doesNotContain(";");
+    }
+  }
+
   @Test
   void settingsParagraphNamesTheJobJarAndTheExtensions() {
     List<ZeppelinNote.Paragraph> conf = note.paragraphs("%spark.conf");
