@@ -296,6 +296,9 @@ public final class Lake {
     StorageProbe.check(path.toString(), hadoopConf(), setting);
     Path partial = new Path(path.getParent(), "." + path.getName() + ".writing");
     FileSystem fs = fileSystem(path);
+    if (fs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
+      fs = local.getRawFileSystem(); // a user's file, without Hadoop's .crc beside it
+    }
     boolean done = false;
     try {
       try (OutputStream out = fs.create(partial, true)) {
