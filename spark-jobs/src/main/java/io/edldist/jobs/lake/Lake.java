@@ -259,10 +259,15 @@ public final class Lake {
    * @param setting the setting or flag that named the file, for the error message
    */
   public byte[] readExternal(String location, String setting) {
+    return readExternal(hadoopConf(), location, setting);
+  }
+
+  /** {@link #readExternal(String, String)} with these Hadoop settings, where there is no lake. */
+  public static byte[] readExternal(Configuration conf, String location, String setting) {
     Path path = qualify(location);
-    StorageProbe.check(path.toString(), hadoopConf(), setting);
+    StorageProbe.check(path.toString(), conf, setting);
     try {
-      FileSystem fs = fileSystem(path);
+      FileSystem fs = path.getFileSystem(conf);
       if (!fs.isFile(path)) {
         throw EdlException.invalid(
             setting + " " + location,

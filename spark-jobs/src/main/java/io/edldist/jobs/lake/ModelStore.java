@@ -1,5 +1,6 @@
 package io.edldist.jobs.lake;
 
+import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
 import io.edldist.udfs.EdlException;
@@ -118,20 +119,36 @@ public final class ModelStore {
               + Arrays.toString(features.shape()),
           "Train a teacher on this data (edl-dist train-teacher) or ingest matching data");
     }
-    try (Predictor<BatchTranslator.Batch, float[]> p =
-        ModelCache.get(teacher).newPredictor(new BatchTranslator())) {
-      float[] out =
-          p.predict(new BatchTranslator.Batch(new float[features.size()], 1, features.longShape()));
-      if (out.length != meta.classes()) {
-        throw EdlException.invalid(
-            "teacher " + meta.id(),
-            "it returns "
-                + out.length
-                + " values per sample but the data has "
-                + meta.classes()
-                + " classes",
-            "Use a teacher trained for these classes");
-      }
+    int out = outputsPerSample(ModelCache.get(teacher), meta, features);
+    if (out != meta.classes()) {
+      throw EdlException.invalid(
+          "teacher " + meta.id(),
+          "it returns "
+              + out
+              + " values per sample but the data has "
+              + meta.classes()
+              + " classes",
+          "Use a teacher trained for these classes");
+    }
+  }
+
+  /**
+   * Bundles a TorchScript file for samples of this shape, its classes counted by running one sample
+   * through it here (loaded, used once, closed), so a broken file fails before any task does.
+   */
+  public static ModelBundle torchScript(String name, byte[] pt, Features features) {
+    ModelBundle probe = ModelBundle.ofTorchScript(name, pt, features.shape(), 0);
+    try (Model model = probe.load()) {
+      int classes = outputsPerSample(model, probe.meta(), features);
+      return ModelBundle.ofTorchScript(name, pt, features.shape(), classes);
+    }
+  }
+
+  private static int outputsPerSample(Model model, ModelMeta meta, Features features) {
+    try (Predictor<BatchTranslator.Batch, float[]> p = model.newPredictor(new BatchTranslator())) {
+      return p.predict(
+              new BatchTranslator.Batch(new float[features.size()], 1, features.longShape()))
+          .length;
     } catch (TranslateException | RuntimeException e) {
       if (e instanceof EdlException ee) {
         throw ee;

@@ -40,15 +40,19 @@ import scala.jdk.javaapi.CollectionConverters;
  * (partition and address, -1 for none) to an accumulator the driver records in {@code metrics}.
  *
  * <p>Input rows: {@code id, split, label, features}. Output rows: {@code id, split, label, logits
- * ARRAY<FLOAT>, teacher_id} (the features stay in {@code samples}). Built with {@link #builder}.
+ * ARRAY<FLOAT>, teacher_id} (the features stay in {@code samples}). With {@link
+ * Builder#optAppendLogits}, as the ML transformer uses it: any rows, features read from the column
+ * given, output rows are the input rows with their logits appended. Built with {@link #builder}.
  */
 public final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
-  private static final int FEATURES = 3;
+  private static final int SAMPLES_FEATURES = 3;
 
   private final Broadcast<ModelBundle> teacher;
   private final String source;
   private final Features features;
+  private final int featuresColumn;
+  private final boolean appendLogits;
   private final int batchSize;
   private final int threads;
   private final String device;
@@ -61,6 +65,8 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     this.teacher = b.teacher;
     this.source = b.source;
     this.features = b.features;
+    this.featuresColumn = b.rowFeaturesColumn < 0 ? SAMPLES_FEATURES : b.rowFeaturesColumn;
+    this.appendLogits = b.rowFeaturesColumn >= 0;
     this.batchSize = b.batchSize;
     this.threads = b.threads;
     this.device = b.device;
@@ -77,6 +83,7 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
     private final Broadcast<ModelBundle> teacher;
     private String source = "the driver's broadcast";
     private Features features;
+    private int rowFeaturesColumn = -1;
     private int batchSize;
     private int threads = 1;
     private String device = Devices.AUTO;
@@ -93,6 +100,16 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
 
     public Builder setBatchSize(int value) {
       batchSize = value;
+      return this;
+    }
+
+    /**
+     * Scores rows of any shape, features read from column {@code featuresColumn}, and returns each
+     * row with its logits appended as a last column (instead of soft-label rows from {@code id,
+     * split, label, features}).
+     */
+    public Builder optAppendLogits(int featuresColumn) {
+      rowFeaturesColumn = featuresColumn;
       return this;
     }
 
@@ -212,7 +229,7 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
       int size = features.size();
       while (batch.size() < batchSize && input.hasNext()) {
         Row row = input.next();
-        features.copy(row, FEATURES, buffer, batch.size() * size);
+        features.copy(row, featuresColumn, buffer, batch.size() * size);
         batch.add(row);
       }
       float[] logits;
@@ -243,15 +260,22 @@ public final class PartitionPredictor implements MapPartitionsFunction<Row, Row>
         for (int c = 0; c < classes; c++) {
           sampleLogits.add(logits[i * classes + c]);
         }
+        Object scored = CollectionConverters.asScala(sampleLogits).toSeq();
         out.add(
-            RowFactory.create(
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                CollectionConverters.asScala(sampleLogits).toSeq(),
-                teacherId));
+            appendLogits
+                ? RowFactory.create(appended(r, scored))
+                : RowFactory.create(r.get(0), r.get(1), r.get(2), scored, teacherId));
       }
       return out.iterator();
     }
+  }
+
+  private static Object[] appended(Row row, Object value) {
+    Object[] values = new Object[row.length() + 1];
+    for (int i = 0; i < row.length(); i++) {
+      values[i] = row.get(i);
+    }
+    values[row.length()] = value;
+    return values;
   }
 }

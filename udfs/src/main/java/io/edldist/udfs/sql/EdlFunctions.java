@@ -1,37 +1,65 @@
 package io.edldist.udfs.sql;
 
 import io.edldist.udfs.EdlException;
+import java.util.List;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * The one place edl-dist's SQL functions are registered. After {@link #register}, queries can say
- * for example {@code SELECT avg(CAST(kd_argmax(logits) = label AS INT)) FROM soft_labels}.
- *
- * <ul>
- *   <li>{@code kd_argmax(logits ARRAY<FLOAT>) -> INT}: the predicted class.
- *   <li>{@code kd_softmax(logits ARRAY<FLOAT>, t DOUBLE) -> ARRAY<DOUBLE>}: probabilities at
- *       temperature t.
- *   <li>{@code kd_topk(logits ARRAY<FLOAT>, k INT) -> ARRAY<INT>}: the k most likely classes.
- *   <li>{@code kd_entropy(logits ARRAY<FLOAT>, t DOUBLE) -> DOUBLE}: entropy of the softmax at
- *       temperature t, in nats.
- *   <li>{@code kd_kl(teacher ARRAY<FLOAT>, student ARRAY<FLOAT>, t DOUBLE) -> DOUBLE}: KL(teacher
- *       || student) of their softmaxes at temperature t, in nats.
- * </ul>
+ * The one list of edl-dist's SQL functions ({@link #ALL}) and the one place they are registered in
+ * a session. After {@link #register}, or in any session started with {@link
+ * EdlSparkSessionExtensions}, queries can say for example {@code SELECT avg(CAST(kd_argmax(logits)
+ * = label AS INT)) FROM soft_labels}. A function is added here, and only here.
  *
  * <p>A temperature that is not above 0 is a user error naming the call.
  */
 public final class EdlFunctions {
+  /** Every function, with its signature and description as {@code DESCRIBE FUNCTION} shows it. */
+  public static final List<SqlFunction> ALL =
+      List.of(
+          new SqlFunction(
+              "kd_argmax",
+              new KdArgmax(),
+              DataTypes.IntegerType,
+              "logits ARRAY<FLOAT>",
+              "the predicted class, the index of the largest logit (null for an empty array)"),
+          new SqlFunction(
+              "kd_softmax",
+              new KdSoftmax(),
+              DataTypes.createArrayType(DataTypes.DoubleType, false),
+              "logits ARRAY<FLOAT>, t DOUBLE",
+              "the probabilities softmax(logits / t) at temperature t > 0"),
+          new SqlFunction(
+              "kd_topk",
+              new KdTopK(),
+              DataTypes.createArrayType(DataTypes.IntegerType, false),
+              "logits ARRAY<FLOAT>, k INT",
+              "the k classes with the largest logits, most likely first"),
+          new SqlFunction(
+              "kd_entropy",
+              new KdEntropy(),
+              DataTypes.DoubleType,
+              "logits ARRAY<FLOAT>, t DOUBLE",
+              "the entropy in nats of softmax(logits / t): 0 when certain, ln(classes) when"
+                  + " uniform"),
+          new SqlFunction(
+              "kd_kl",
+              new KdKl(),
+              DataTypes.DoubleType,
+              "teacher ARRAY<FLOAT>, student ARRAY<FLOAT>, t DOUBLE",
+              "KL(softmax(teacher / t) || softmax(student / t)) in nats, the soft term of the"
+                  + " distillation loss before its t^2 factor"));
+
   private EdlFunctions() {}
 
+  /** Registers every function in this session (and sessions cloned from it later). */
   public static void register(SparkSession spark) {
-    var udf = spark.udf();
-    udf.register("kd_argmax", new KdArgmax(), DataTypes.IntegerType);
-    udf.register(
-        "kd_softmax", new KdSoftmax(), DataTypes.createArrayType(DataTypes.DoubleType, false));
-    udf.register("kd_topk", new KdTopK(), DataTypes.createArrayType(DataTypes.IntegerType, false));
-    udf.register("kd_entropy", new KdEntropy(), DataTypes.DoubleType);
-    udf.register("kd_kl", new KdKl(), DataTypes.DoubleType);
+    FunctionRegistry registry =
+        ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().functionRegistry();
+    for (SqlFunction f : ALL) {
+      registry.registerFunction(f.identifier(), f.info(), f.builder());
+    }
   }
 
   /** The temperature argument of {@code function}, checked to be a number above 0. */
