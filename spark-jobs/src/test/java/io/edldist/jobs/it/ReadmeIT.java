@@ -10,16 +10,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Runs the README's examples through the real command line, in the order written, on the generated
  * images (in place of Fashion-MNIST's folder), so the README cannot drift from what the code does.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReadmeIT extends SparkTestBase {
   private static final String MARKER = "Examples (each is run by the integration tests):";
 
   @Test
+  @Order(1)
   void readmeExamplesRun() throws Exception {
     List<String> commands = examples(Files.readString(Path.of("..", "README.md")));
     assertThat(commands).hasSizeGreaterThanOrEqualTo(4);
@@ -54,6 +60,40 @@ class ReadmeIT extends SparkTestBase {
       assertThat(code).as(command).isZero();
       if (command.contains(" sql ")) {
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("teacher@");
+      }
+    }
+  }
+
+  /**
+   * Every SQL example of the README (the sql blocks and {@code spark-sql -e}), on the lake the
+   * examples above wrote, in this session (which has the functions as the extension gives them).
+   */
+  @Test
+  @Order(2)
+  void readmeSqlExamplesRunOnAPipelinesLake() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    Path lake = lakeDir.resolve("readme");
+    assertThat(lake.resolve("soft_labels")).as("written by readmeExamplesRun").exists();
+    List<String> queries = new ArrayList<>();
+    for (int at = readme.indexOf("```sql\n"); at >= 0; at = readme.indexOf("```sql\n", at + 1)) {
+      queries.add(readme.substring(at + 7, readme.indexOf("```", at + 7)));
+    }
+    for (String line : readme.lines().toList()) {
+      if (line.strip().startsWith("-e \"")) {
+        queries.add(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"')));
+      }
+    }
+    assertThat(queries).hasSizeGreaterThanOrEqualTo(2);
+    for (String query : queries) {
+      String sql =
+          query.replace("delta.`/lake/", "delta.`" + lake + "/").replaceAll("(?m)--.*$", "");
+      List<Row> rows = spark.sql(sql).collectAsList();
+      assertThat(rows).as(query).isNotEmpty();
+      if (sql.contains("kl_at_t2")) {
+        Row self = rows.get(0);
+        assertThat(self.getDouble(self.fieldIndex("kl_at_t2")))
+            .as("a teacher against itself")
+            .isZero();
       }
     }
   }
