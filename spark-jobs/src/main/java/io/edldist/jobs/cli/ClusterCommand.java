@@ -78,19 +78,28 @@ final class ClusterCommand implements Callable<Integer> {
                   .optPorts(port, uiPort)
                   .optDistribution(SparkDistribution.of(Main.home()))
                   .build());
+      // The standalone profile asks for 4-core, 4g executors with 2 cores per task, sized for
+      // real workers; a Worker here offers fewer, and an executor no Worker can hold is never
+      // started: the job waits for ever. The submit line printed fits these Workers.
       spec.commandLine()
           .getOut()
           .printf(
               "cluster: master %s, %d worker(s) x %d core(s), UI http://127.0.0.1:%d, logs in"
                   + " %s%n"
-                  + "cluster: run on it with: edl-dist submit --target standalone --master %s --"
-                  + " <command>, or edl-dist --config conf/local-cluster.conf <command>%n",
+                  + "cluster: submit to it with executors that fit its Workers:%n"
+                  + "  edl-dist submit --target standalone --master %s --conf"
+                  + " spark.executor.cores=%d --conf spark.executor.memory=1g --conf"
+                  + " spark.task.cpus=1 --conf spark.executorEnv.OMP_NUM_THREADS=1 -- --lake"
+                  + " <lake> <command>%n"
+                  + "cluster: or drive it from this JVM: edl-dist --config"
+                  + " conf/local-cluster.conf <command>%n",
               started.masterUrl(),
               workers,
               cores,
               uiPort,
               cluster.dir.resolve("logs"),
-              started.masterUrl());
+              started.masterUrl(),
+              cores);
       return 0;
     }
   }
