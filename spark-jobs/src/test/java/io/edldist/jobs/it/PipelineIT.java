@@ -67,6 +67,11 @@ class PipelineIT extends SparkTestBase {
         new TrainTeacherStage(lake(), config, "it").reuse(true).execute();
     assertThat(reused.reused()).isTrue();
     assertThat(reused.teacher().meta().id()).isEqualTo(r.teacher().meta().id());
+    String id = r.teacher().meta().id();
+    assertThat(cli("train-teacher", "--reuse"))
+        .contains("train-teacher: " + id + " reused from the model store; nothing trained");
+    assertThat(lake().list("models/teacher"))
+        .containsExactlyInAnyOrder("LATEST", r.teacher().meta().version());
   }
 
   @Test
@@ -216,6 +221,24 @@ class PipelineIT extends SparkTestBase {
       assertThat(left.map(p -> p.getFileName().toString()))
           .containsExactlyInAnyOrder("out", "test.json");
     }
+  }
+
+  /** Runs the command line on this class's lake and returns what it printed. */
+  private static String cli(String... command) {
+    List<String> args = new java.util.ArrayList<>(List.of("--lake", lakeDir.toString()));
+    sparkSettings().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
+    args.addAll(List.of(command));
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertThat(io.edldist.jobs.cli.Main.run(args.toArray(String[]::new)))
+          .as(String.join(" ", command))
+          .isZero();
+    } finally {
+      System.setOut(stdout);
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static void assertExactlyOneRowPerSample(String teacherId, long samples) {
