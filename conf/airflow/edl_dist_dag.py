@@ -1,64 +1,163 @@
-"""edl-dist daily distillation pipeline on YARN.
+"""edl-dist: knowledge distillation on Spark, one stage after the other over one lake.
 
-    ingest >> infer >> [train_kd, train_baseline] >> evaluate
+    ingest >> teacher >> infer >> train_kd >> train_baseline >> evaluate
 
-Every task is one spark-submit of the edl-dist job jar against the same lake
-(Airflow Variable ``edl_dist_lake``). ``--set run.id={{ ds_nodash }}`` gives all
-tasks of one DAG run the same run id, so their metrics, checkpoints and the
-report line up, and a retry or a manual re-run of a task continues that run.
+Each task runs, on the Airflow worker, and streams its output to the task log:
 
-Retries are safe: every stage is idempotent and resumable. ingest and infer
-finish only the rows that are missing (a Delta commit is atomic, so a killed
-attempt leaves no partial rows), and ``train --resume`` continues from the last
-checkpoint under ``<lake>/checkpoints/<run>/``.
+    $EDL_DIST_HOME/bin/edl-dist submit --target TARGET [SUBMIT_OPTIONS] -- \\
+        --lake LAKE --set run.id=RUN [--set key=value ...] COMMAND
 
-Needs: apache-airflow-providers-apache-spark with ``properties_file`` and
-``deploy_mode`` on SparkSubmitOperator; the ``spark_default`` connection
-pointing at YARN; ``spark-submit`` (Spark 4.0.1) and HADOOP_CONF_DIR on the
-worker; the repository (jar + conf/) on the worker at $EDL_DIST_HOME
-(default /opt/edl-dist).
+COMMAND is `ingest` (with `--data DATA`), `train-teacher --reuse`, `infer`,
+`train --mode kd --resume`, `train --mode baseline --resume`, `evaluate`. RUN is
+the DAG run's id with `-` for the characters a path cannot hold, so the tasks of
+one DAG run share their metrics, checkpoints and report (`LAKE/reports/RUN/`),
+and a retry continues its run. `spark.ui.showConsoleProgress=false` comes first
+among the settings: Spark's progress bar would fill a task log with lines.
 
-With an s3a:// lake, train_kd and train_baseline are two drivers writing the
-same Delta tables at once: configure Delta's DynamoDB log store (see
-conf/spark-defaults.yarn.conf) or chain them one after the other.
+**Parameters** (trigger conf, e.g.
+`{"lake": "s3a://bucket/edl-dist", "data": "s3a://bucket/fashion-mnist", "target": "yarn"}`):
+
+- `lake`: the lake root, any Hadoop path; empty: the Airflow Variable `edl_dist_lake`.
+- `data`: ingest's input, any Hadoop path (an idx folder, Parquet or CSV); empty:
+  the Airflow Variable `edl_dist_data`.
+- `teacher`: a TorchScript teacher file (.pt), any Hadoop path, given to every
+  task as `teacher.path`; the teacher task then trains nothing. Empty (default):
+  the teacher task runs `train-teacher --reuse`, which trains a teacher when the
+  lake has none and otherwise keeps the one the model store saved last, whatever
+  settings trained it (a re-run never retrains it).
+- `target`: `yarn` (default), `yarn-gpu`, `k8s`, `k8s-gpu`, `standalone` or
+  `local`: the profile `conf/spark-defaults.<target>.conf` of `edl-dist submit`.
+- `submit_options`: more options of `edl-dist submit`, a list, e.g.
+  `["--master", "spark://host:7077"]` (the standalone profile's master is a
+  placeholder), `["--no-s3-jar"]` on EMR, Dataproc or Cloudera.
+- `settings`: edl-dist settings, each passed as `--set key=value`, which reaches
+  the driver in any deploy mode, e.g. `{"train.epochs": 10}` or the
+  `spark.hadoop.fs.s3a.*` settings of an S3 lake.
+
+A run without a lake (or data) fails its first task, without retry, with one
+line naming the parameter and how to set it.
+
+**On the worker**: the repository built with `mvn -B package` at
+`$EDL_DIST_HOME` (default /opt/edl-dist) by the user the tasks run as (bin/edl-dist
+and, without `SPARK_HOME`, the Spark jars come from that user's Maven
+repository); Java 17; network to the cluster (YARN ResourceManager, Kubernetes
+API server or standalone master) and, in client deploy mode, to the lake's
+store; `HADOOP_CONF_DIR` for yarn targets; a kubeconfig for k8s targets.
+
+**Retries**: two, five minutes apart; every stage is idempotent and resumable
+(ingest and infer finish only what is missing, `train --resume` continues from
+the run's last checkpoint). Exit code 2 is edl-dist's bad usage, configuration or
+input: a retry would fail the same way, so the task fails at once
+(AirflowFailException) with edl-dist's one-line error; any other non-zero exit
+code is retried (AirflowException). Exit code 2 reaches the task only where the
+driver runs on the worker: `local` and `standalone` (client deploy mode), and
+errors `submit` finds before anything is submitted (an unreachable master, a
+missing profile). `yarn` and `yarn-gpu` run the driver in the cluster (cluster
+deploy mode), where spark-submit reports a failed driver as exit code 1: bad
+input is retried there, and its one line is in the driver's YARN log. `k8s` and
+`k8s-gpu` are cluster deploy mode too, but Spark 4.0.1's spark-submit exits 0
+when the driver pod fails (SPARK-26365): the task succeeds, so watch the driver
+pods' status there.
+
+The tasks run one after the other, and `max_active_runs=1`: on an s3a:// lake,
+Delta's default S3 log store is safe for one writing driver per table at a time,
+and train_kd and train_baseline both append to `metrics`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from datetime import timedelta
+import re
+import shlex
+import subprocess
+from datetime import datetime, timedelta, timezone
 
-import pendulum
 from airflow import DAG
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.exceptions import AirflowException, AirflowFailException
+from airflow.models import Variable
+from airflow.models.param import Param
+try:  # Airflow 3 moved it to the standard provider
+    from airflow.providers.standard.operators.python import PythonOperator
+except ImportError:
+    from airflow.operators.python import PythonOperator
 
-# Where the jar and conf/ live on the Airflow worker.
-EDL_HOME = os.environ.get("EDL_DIST_HOME", "/opt/edl-dist")
-# Jinja, not Variable.get(): read when a task runs, not at every DAG parse.
-LAKE = "{{ var.value.get('edl_dist_lake', 's3a://my-bucket/edl-dist') }}"
-RUN_ID = "{{ ds_nodash }}"
+# edl-dist's exit code for bad usage, configuration or input: a retry fails the same way.
+BAD_INPUT = 2
+# Parameters an Airflow Variable stands in for when empty, with an example for the error message.
+FALLBACKS = {
+    "lake": ("edl_dist_lake", "s3a://bucket/edl-dist"),
+    "data": ("edl_dist_data", "s3a://bucket/fashion-mnist"),
+}
 
-JAR = EDL_HOME + "/spark-jobs/target/edl-dist.jar"
-# hadoop-aws and the AWS SDK modules S3A uses, for clusters without them.
-S3_JAR = EDL_HOME + "/spark-jobs/target/edl-dist-s3.jar"
-PROPERTIES = EDL_HOME + "/conf/spark-defaults.yarn.conf"
+log = logging.getLogger("airflow.task")
 
 
-def edl_dist(task_id: str, *command: str) -> SparkSubmitOperator:
-    """One pipeline stage: `edl-dist --lake LAKE --set run.id=RUN <command...>`."""
-    return SparkSubmitOperator(
-        task_id=task_id,
-        conn_id="spark_default",
-        application=JAR,
-        jars=S3_JAR,
-        java_class="io.edldist.jobs.cli.Main",
-        properties_file=PROPERTIES,
-        deploy_mode="cluster",
-        name=f"edl-dist-{task_id}-{RUN_ID}",
-        application_args=["--lake", LAKE, "--set", f"run.id={RUN_ID}", *command],
-        # Puts conf/log4j2.properties on the classpath of spark-submit, which
-        # also ships it to the driver and executors.
-        env_vars={"SPARK_CONF_DIR": EDL_HOME + "/conf"},
+def required(params, name: str) -> str:
+    """The parameter from the trigger conf or the DAG's params, else its Airflow Variable."""
+    variable, example = FALLBACKS[name]
+    value = params.get(name) or Variable.get(variable, default_var="")
+    if not value:
+        raise AirflowFailException(
+            f"Cannot run edl-dist: no {name} given. Trigger the DAG with conf"
+            f' {{"{name}": "{example}"}} or set the Airflow Variable {variable}'
+        )
+    return value
+
+
+def command_line(params, run_id: str, command: list[str]) -> list[str]:
+    """The `edl-dist submit` line that runs one edl-dist command in this DAG run."""
+    options = ["--lake", required(params, "lake")]
+    if command[0] == "ingest":
+        options += ["--data", required(params, "data")]
+    settings = {
+        "run.id": re.sub(r"[^A-Za-z0-9_.-]", "-", run_id),
+        "spark.ui.showConsoleProgress": "false",
+    }
+    if params["teacher"]:
+        settings["teacher.path"] = params["teacher"]
+    settings.update(params["settings"])
+    for key, value in settings.items():
+        options += ["--set", f"{key}={value}"]
+    home = os.environ.get("EDL_DIST_HOME", "/opt/edl-dist")
+    return [
+        f"{home}/bin/edl-dist",
+        "submit",
+        "--target",
+        params["target"],
+        *params["submit_options"],
+        "--",
+        *options,
+        *command,
+    ]
+
+
+def run_stage(command: list[str], **context) -> None:
+    """Runs one edl-dist command; exit code 2 fails the task for good, others are retried."""
+    params = context["params"]
+    if command[0] == "train-teacher" and params["teacher"]:
+        log.info("teacher %s is every task's teacher.path; nothing to train", params["teacher"])
+        return
+    argv = command_line(params, context["run_id"], command)
+    log.info("running %s", shlex.join(argv))
+    error = ""
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as process:
+        for line in process.stdout:
+            line = line.rstrip()
+            log.info("%s", line)
+            if line.startswith("edl-dist: "):
+                error = line
+    if process.returncode == BAD_INPUT:
+        raise AirflowFailException(f"edl-dist {command[0]} exited with 2, not retried: {error}")
+    if process.returncode != 0:
+        raise AirflowException(f"edl-dist {command[0]} exited with {process.returncode}")
+
+
+def stage(task_id: str, *command: str) -> PythonOperator:
+    return PythonOperator(
+        task_id=task_id, python_callable=run_stage, op_kwargs={"command": list(command)}
     )
 
 
@@ -67,21 +166,29 @@ with DAG(
     description="Knowledge distillation: soft labels on an elastic teacher pool, then the student",
     doc_md=__doc__,
     schedule="@daily",
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
     catchup=False,
-    # Two runs on one lake would contend for the same tables and teacher pool.
     max_active_runs=1,
-    default_args={
-        "owner": "edl-dist",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
+    default_args={"owner": "edl-dist", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    params={
+        "lake": Param("", type="string", description="Lake root (else Variable edl_dist_lake)."),
+        "data": Param("", type="string", description="Input of ingest (else edl_dist_data)."),
+        "teacher": Param("", type="string", description="TorchScript teacher; empty: train one."),
+        "target": Param(
+            "yarn",
+            enum=["yarn", "yarn-gpu", "k8s", "k8s-gpu", "standalone", "local"],
+            description="edl-dist submit --target.",
+        ),
+        "submit_options": Param([], type="array", description="More edl-dist submit options."),
+        "settings": Param({}, type="object", description="edl-dist settings, --set k=v each."),
     },
     tags=["edl-dist", "spark", "distillation"],
 ) as dag:
-    ingest = edl_dist("ingest", "ingest")
-    infer = edl_dist("infer", "infer")
-    train_kd = edl_dist("train_kd", "train", "--mode", "kd", "--resume")
-    train_baseline = edl_dist("train_baseline", "train", "--mode", "baseline", "--resume")
-    evaluate = edl_dist("evaluate", "evaluate")
+    ingest = stage("ingest", "ingest")
+    teacher = stage("teacher", "train-teacher", "--reuse")
+    infer = stage("infer", "infer")
+    train_kd = stage("train_kd", "train", "--mode", "kd", "--resume")
+    train_baseline = stage("train_baseline", "train", "--mode", "baseline", "--resume")
+    evaluate = stage("evaluate", "evaluate")
 
-    ingest >> infer >> [train_kd, train_baseline] >> evaluate
+    ingest >> teacher >> infer >> train_kd >> train_baseline >> evaluate

@@ -2,6 +2,7 @@ package io.edldist.jobs.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.edldist.jobs.cli.Main;
 import io.edldist.jobs.config.EdlConfig;
 import io.edldist.jobs.evaluate.EvaluateStage;
 import io.edldist.jobs.infer.InferStage;
@@ -12,7 +13,11 @@ import io.edldist.jobs.results.ModelScore;
 import io.edldist.jobs.teacher.TrainTeacherStage;
 import io.edldist.jobs.train.TrainStage;
 import io.edldist.udfs.model.ModelCache;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -187,14 +192,14 @@ class PipelineIT extends SparkTestBase {
             + " WHERE split = 'test' ORDER BY id";
     java.nio.file.Path csv = dir.resolve("out/test.csv");
     java.nio.file.Path json = dir.resolve("test.json");
-    List<String> common = new java.util.ArrayList<>(List.of("--lake", lakeDir.toString()));
+    List<String> common = new ArrayList<>(List.of("--lake", lakeDir.toString()));
     sparkSettings().forEach((k, v) -> common.addAll(List.of("--set", k + "=" + v)));
-    List<String> toCsv = new java.util.ArrayList<>(common);
+    List<String> toCsv = new ArrayList<>(common);
     toCsv.addAll(List.of("sql", "--format", "csv", "--output", csv.toString(), query));
-    assertThat(io.edldist.jobs.cli.Main.run(toCsv.toArray(String[]::new))).isZero();
-    List<String> toJson = new java.util.ArrayList<>(common);
+    assertThat(Main.run(toCsv.toArray(String[]::new))).isZero();
+    List<String> toJson = new ArrayList<>(common);
     toJson.addAll(List.of("sql", "--format", "json", "--output", json.toString(), query));
-    assertThat(io.edldist.jobs.cli.Main.run(toJson.toArray(String[]::new))).isZero();
+    assertThat(Main.run(toJson.toArray(String[]::new))).isZero();
 
     long rows = sql("SELECT count(*) FROM soft_labels WHERE split = 'test'").first().getLong(0);
     List<String> csvLines = java.nio.file.Files.readAllLines(csv);
@@ -225,20 +230,18 @@ class PipelineIT extends SparkTestBase {
 
   /** Runs the command line on this class's lake and returns what it printed. */
   private static String cli(String... command) {
-    List<String> args = new java.util.ArrayList<>(List.of("--lake", lakeDir.toString()));
+    List<String> args = new ArrayList<>(List.of("--lake", lakeDir.toString()));
     sparkSettings().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
     args.addAll(List.of(command));
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    java.io.PrintStream stdout = System.out;
-    System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     try {
-      assertThat(io.edldist.jobs.cli.Main.run(args.toArray(String[]::new)))
-          .as(String.join(" ", command))
-          .isZero();
+      assertThat(Main.run(args.toArray(String[]::new))).as(String.join(" ", command)).isZero();
     } finally {
       System.setOut(stdout);
     }
-    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   private static void assertExactlyOneRowPerSample(String teacherId, long samples) {
