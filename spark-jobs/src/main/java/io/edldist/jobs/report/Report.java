@@ -174,7 +174,7 @@ public final class Report {
   /**
    * Draws the executors each application held (from the {@code executors} points of these {@code
    * metrics} rows) as step lines, one per application, with the span of every stage that recorded
-   * its {@code seconds} shaded behind it. Does nothing when there are no executor points (local
+   * its {@code seconds} shaded behind it. Does nothing when no application held an executor (local
    * mode).
    *
    * @return whether a chart was written
@@ -235,8 +235,14 @@ public final class Report {
     return new Charts.Series(app, x, y);
   }
 
+  /**
+   * Whether any application held an executor: in local mode the recorder's only point is its first,
+   * 0 executors, and a chart of it would say nothing.
+   */
   private static boolean hasExecutorTimeline(Dataset<Row> metrics) {
-    return !metrics.where(col("stage").equalTo(ExecutorTimeline.STAGE)).isEmpty();
+    return !metrics
+        .where(col("stage").equalTo(ExecutorTimeline.STAGE).and(col("value").gt(0)))
+        .isEmpty();
   }
 
   private Dataset<Row> runMetrics() {

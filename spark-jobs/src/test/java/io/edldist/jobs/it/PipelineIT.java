@@ -9,6 +9,7 @@ import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.ingest.IngestStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.SamplesMeta;
+import io.edldist.jobs.report.Report;
 import io.edldist.jobs.results.ModelScore;
 import io.edldist.jobs.teacher.TrainTeacherStage;
 import io.edldist.jobs.train.TrainStage;
@@ -159,7 +160,9 @@ class PipelineIT extends SparkTestBase {
     assertThat(summary.at("/soft_labels/rows").asLong()).isEqualTo(1700);
     assertThat(summary.at("/timings_s/infer").isNumber()).isTrue();
     assertThat(lake().list("reports/it"))
-        .contains("report.md", "accuracy_vs_size.png", "training_loss.png", "summary.json");
+        .contains("report.md", "accuracy_vs_size.png", "training_loss.png", "summary.json")
+        .as("local mode holds no executor to chart")
+        .doesNotContain(Report.TIMELINE_PNG);
     assertThat(
             sql("SELECT count(*) FROM "
                     + table("metrics")
