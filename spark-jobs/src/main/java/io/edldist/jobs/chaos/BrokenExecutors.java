@@ -33,6 +33,13 @@ public class BrokenExecutors implements Scenario {
   }
 
   @Override
+  public String why() {
+    return "an executor that cannot load the teacher fails its task with a user error, which is not "
+        + "retried: the job stops with one line (exit 2) before any micro-batch commits, so nothing "
+        + "half-written lands";
+  }
+
+  @Override
   public ScenarioResult run(ChaosRun run) {
     Lake lake = run.freshLake(name(), false);
     Path work = Path.of(lake.root()).resolveSibling(name() + "-work");

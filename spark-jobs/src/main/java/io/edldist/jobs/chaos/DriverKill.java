@@ -27,6 +27,14 @@ public class DriverKill extends SoftLabelScenario {
   }
 
   @Override
+  public String why() {
+    return "`infer` is one streaming pass whose checkpoint (`streams/infer/`) records each micro-"
+        + "batch before it is scored, and each batch lands as one Delta commit tagged with the "
+        + "query id and batch id: the re-run resumes at the first batch not committed, and Delta "
+        + "skips a replayed batch that had landed, so nothing is lost or written twice";
+  }
+
+  @Override
   public ScenarioResult run(ChaosRun run) {
     Lake lake = run.freshLake(name(), false);
     Path deltaLog = Path.of(lake.path(Lake.SOFT_LABELS)).resolve("_delta_log");

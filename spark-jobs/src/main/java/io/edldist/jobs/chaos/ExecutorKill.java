@@ -15,6 +15,13 @@ public class ExecutorKill extends InferWithKill {
   }
 
   @Override
+  public String why() {
+    return "a task lost with its executor is recomputed from lineage on a surviving or a newly "
+        + "granted executor, and Delta commits only the files of the task attempts the driver "
+        + "accepted, so a dead attempt's files are never read";
+  }
+
+  @Override
   int kill(ChaosRun run) {
     List<ProcessHandle> executors = run.cluster().executors();
     if (executors.isEmpty()) {

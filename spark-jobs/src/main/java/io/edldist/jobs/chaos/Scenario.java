@@ -14,5 +14,8 @@ public interface Scenario {
   /** The fault, in a phrase. */
   String fault();
 
+  /** Why the fault loses and duplicates nothing, for RELIABILITY.md: the mechanism it tests. */
+  String why();
+
   ScenarioResult run(ChaosRun run);
 }

@@ -26,6 +26,12 @@ public class StrayFile extends SoftLabelScenario {
   }
 
   @Override
+  public String why() {
+    return "a file in the table folder that the Delta log does not name is never read, and `VACUUM` "
+        + "deletes it once older than the retention period (7 days by default)";
+  }
+
+  @Override
   public ScenarioResult run(ChaosRun run) {
     Lake lake = run.freshLake(name(), true);
     Path table = Path.of(lake.path(Lake.SOFT_LABELS));

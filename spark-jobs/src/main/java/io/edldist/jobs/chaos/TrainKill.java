@@ -46,6 +46,14 @@ public class TrainKill implements Scenario {
     return "SIGKILL the driver mid-train, then train --resume";
   }
 
+  @Override
+  public String why() {
+    return "`train` checkpoints every `train.checkpoint-every` steps (model, optimizer state, step, "
+        + "settings fingerprint, then a `_COMMITTED` marker); `--resume` restarts at the newest "
+        + "committed checkpoint with the same batch order, so it loses at most one interval and "
+        + "ends with the weights an uninterrupted run ends with";
+  }
+
   /**
    * Called between the kill and the resumed run. Does nothing; tests override it to tamper with the
    * killed run's checkpoints and show that the check catches it.

@@ -38,6 +38,12 @@ public class TransientFailures extends SoftLabelScenario {
   }
 
   @Override
+  public String why() {
+    return "a failed task attempt is retried (up to `spark.task.maxFailures`), and only the attempt "
+        + "the driver accepts has its files in the Delta commit";
+  }
+
+  @Override
   public ScenarioResult run(ChaosRun run) {
     Lake lake = run.freshLake(name(), false);
     SparkContext sc = lake.spark().sparkContext();

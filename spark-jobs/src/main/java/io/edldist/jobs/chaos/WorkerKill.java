@@ -16,6 +16,12 @@ public class WorkerKill extends InferWithKill {
   }
 
   @Override
+  public String why() {
+    return "a Worker's death takes its executors with it; their tasks are recomputed from lineage "
+        + "elsewhere, and Delta commits only the files of the task attempts the driver accepted";
+  }
+
+  @Override
   int kill(ChaosRun run) {
     return run.cluster().killWorker(1);
   }

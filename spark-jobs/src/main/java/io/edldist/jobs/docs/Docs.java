@@ -78,7 +78,8 @@ public final class Docs {
     if (Files.isDirectory(root.resolve(BENCH_RESULTS))) {
       docs.add(
           new Document(
-              root.resolve("BENCHMARKS.md"), BenchmarksMarkdown.render(bench, scaleFile, scale)));
+              root.resolve("BENCHMARKS.md"),
+              BenchmarksMarkdown.render(bench, scaleFile, scale, new CodeSince(root))));
     }
     if (chaos != null) {
       docs.add(
@@ -87,7 +88,8 @@ public final class Docs {
               ReliabilityMarkdown.render(
                   chaosFile.getFileName().toString(),
                   chaos,
-                  Files.exists(root.resolve(ReliabilityMarkdown.TIMELINE)))));
+                  Files.exists(root.resolve(ReliabilityMarkdown.TIMELINE)),
+                  new CodeSince(root).note(chaos.commit(), "chaos", "bin/edl-dist chaos"))));
     }
     Path readme = root.resolve("README.md");
     if (!Files.exists(readme)) {

@@ -2,16 +2,24 @@ package io.edldist.jobs.docs;
 
 import static io.edldist.jobs.docs.Format.f;
 
+import io.edldist.jobs.chaos.ChaosRun;
+import io.edldist.jobs.chaos.Scenario;
 import io.edldist.jobs.results.ChaosResult;
 import io.edldist.jobs.results.ScenarioResult;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
-/** RELIABILITY.md, from the newest chaos run's results file. */
+/**
+ * RELIABILITY.md, from the newest chaos run's results file; what each scenario tests comes from its
+ * class.
+ */
 final class ReliabilityMarkdown {
   static final String TIMELINE = "reliability/executor_timeline.png";
 
   private ReliabilityMarkdown() {}
 
-  static String render(String file, ChaosResult r, boolean timeline) {
+  static String render(String file, ChaosResult r, boolean timeline, String since) {
     StringBuilder md = new StringBuilder("# Reliability\n\n");
     md.append(
         f(
@@ -22,8 +30,8 @@ final class ReliabilityMarkdown {
                 + " tracking), scores a slice of the data once without faults as the reference,"
                 + " then runs each scenario in a lake of its own and compares what it wrote with"
                 + " the reference by sample id. The integration test `ChaosIT` runs the same"
-                + " scenario classes and asserts their verdicts.\n\n",
-            file, r.stamp(), r.commit() == null ? "unknown" : r.commit(), r.cores()));
+                + " scenario classes and asserts their verdicts.%s\n\n",
+            file, r.stamp(), r.commit() == null ? "unknown" : r.commit(), r.cores(), since));
     md.append("```\n").append(r.line()).append("\n```\n\n");
     md.append(
         "| scenario | fault | kills | rows checked | duplicates | lost | max abs logit diff |"
@@ -61,19 +69,19 @@ final class ReliabilityMarkdown {
         for training, the uninterrupted run. Figures come from one run on a shared two-core
         machine, where JVM starts dominate: treat them as orders of magnitude.
 
-        Why nothing is lost or duplicated:
-        - a task lost with its executor or Worker is recomputed from lineage; Delta commits only
-          the files of the attempts the driver accepted, so a dead attempt's files are never read;
-        - `infer` commits in chunks of disjoint ids, each one atomic Delta commit, and a re-run
-          scores only the ids without a soft label for the teacher (an anti-join), so a killed
-          driver loses at most the chunks in flight;
-        - `train` checkpoints every `train.checkpoint-every` steps (model, optimizer state, step,
-          settings fingerprint, then a `_COMMITTED` marker); `--resume` restarts at the newest
-          committed checkpoint with the same batch order, so it loses at most one interval and
-          ends with the weights an uninterrupted run ends with;
-        - files a dead task left in the table folder are not in the Delta log: readers never see
-          them and `VACUUM` deletes them once older than the retention period (7 days by default).
         """);
+    Map<String, Scenario> classes =
+        ChaosRun.scenarios().stream()
+            .collect(Collectors.toMap(Scenario::name, Function.identity()));
+    md.append("Why nothing is lost or duplicated, scenario by scenario:\n\n");
+    for (ScenarioResult s : r.scenarios()) {
+      Scenario scenario = classes.get(s.name());
+      md.append("- **")
+          .append(s.name())
+          .append("**: ")
+          .append(scenario == null ? "a scenario the chaos run no longer has" : scenario.why())
+          .append(".\n");
+    }
     if (timeline) {
       md.append(
           "\nExecutors held by the chaos run's driver over the whole run (dynamic allocation: 0"
