@@ -9,17 +9,21 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.ExecutorLostFailure;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.scheduler.StageInfo;
 import org.apache.spark.sql.SparkSession;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Runs {@code infer} in this driver and kills processes of the cluster once two scoring tasks have
- * finished; the job must still end with every sample scored exactly once, as in the clean run.
+ * finished while two run; the job must still end with every sample scored exactly once, as in the
+ * clean run. A kill counts only with evidence that it cost work: a scoring task failed with the
+ * lost executor and a later attempt of it succeeded. Without that, the scenario fails.
  */
 abstract class InferWithKill extends SoftLabelScenario {
   /** Kills; returns how many processes died. */
@@ -46,7 +50,9 @@ abstract class InferWithKill extends SoftLabelScenario {
                 SparkSession.setActiveSession(lake.spark());
                 return new InferStage(lake, run.config(), ChaosRun.RUN_ID).execute();
               });
-      ChaosRun.await(() -> tasks.finished.get() >= 2 || infer.isDone(), "two scoring tasks");
+      ChaosRun.await(
+          () -> tasks.finished.get() >= 2 && tasks.running.get() >= 2 || infer.isDone(),
+          "two scoring tasks finished and two running");
       finishedAtKill = tasks.finished.get();
       killedAt = System.nanoTime();
       if (!infer.isDone()) {
@@ -60,23 +66,45 @@ abstract class InferWithKill extends SoftLabelScenario {
     double recovery = ChaosRun.secondsSince(killedAt);
     restore(run);
     SoftLabelDiff.Counts c = check(run, lake);
+    int redone = tasks.redone.get();
     String finding =
         kills == 0
             ? "infer ended before the kill: nothing was killed (use more chaos rows)"
             : String.format(
                 Locale.ROOT,
-                "killed %d process(es) when %d of %d scoring tasks had finished; %d commit(s)",
+                "killed %d process(es) when %d of %d scoring tasks had finished; %d task(s) failed"
+                    + " with a lost executor and %d of them succeeded on a later attempt%s; %d"
+                    + " commit(s)",
                 kills,
                 finishedAtKill,
                 tasks.total.get(),
+                tasks.lost.size(),
+                redone,
+                redone == 0 ? " (no evidence the kill cost work: the kill does not count)" : "",
                 r.commits());
-    return result(kills, c, run.cleanInferSeconds(), seconds, recovery, kills > 0, finding);
+    return result(
+        redone > 0 ? kills : 0,
+        c,
+        run.cleanInferSeconds(),
+        seconds,
+        recovery,
+        kills > 0 && redone > 0,
+        finding);
   }
 
-  /** Counts the scoring tasks: those of stages that run the teacher. */
+  /**
+   * Counts the scoring tasks (those of stages that run the teacher): finished, running, and those
+   * that failed with a lost executor and then succeeded on a later attempt.
+   */
   static final class ScoringTasks extends SparkListener {
     final AtomicInteger finished = new AtomicInteger();
+    final AtomicInteger running = new AtomicInteger();
     final AtomicInteger total = new AtomicInteger();
+    final AtomicInteger redone = new AtomicInteger();
+
+    /** Stage and partition of each task that failed with a lost executor. */
+    final Set<String> lost = ConcurrentHashMap.newKeySet();
+
     private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
 
     @Override
@@ -89,9 +117,26 @@ abstract class InferWithKill extends SoftLabelScenario {
     }
 
     @Override
+    public void onTaskStart(SparkListenerTaskStart start) {
+      if (stages.contains(start.stageId())) {
+        running.incrementAndGet();
+      }
+    }
+
+    @Override
     public void onTaskEnd(SparkListenerTaskEnd end) {
-      if (stages.contains(end.stageId()) && end.taskInfo().successful()) {
+      if (!stages.contains(end.stageId())) {
+        return;
+      }
+      running.decrementAndGet();
+      String task = end.stageId() + ":" + end.taskInfo().partitionId();
+      if (end.taskInfo().successful()) {
         finished.incrementAndGet();
+        if (lost.contains(task)) {
+          redone.incrementAndGet();
+        }
+      } else if (end.reason() instanceof ExecutorLostFailure) {
+        lost.add(task);
       }
     }
   }

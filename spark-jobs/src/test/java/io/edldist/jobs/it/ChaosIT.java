@@ -72,6 +72,9 @@ class ChaosIT {
     ScenarioResult s = chaos.run(new ExecutorKill());
     assertExact(s);
     assertThat(s.kills()).isEqualTo(1);
+    assertThat(s.finding())
+        .as("a task lost with the executor and run again")
+        .containsPattern(" [1-9]\\d* of them succeeded on a later attempt;");
   }
 
   @Test
@@ -80,6 +83,9 @@ class ChaosIT {
     ScenarioResult s = chaos.run(new WorkerKill());
     assertExact(s);
     assertThat(s.kills()).as("the Worker and at least one executor").isGreaterThanOrEqualTo(2);
+    assertThat(s.finding())
+        .as("a task lost with the Worker's executor and run again")
+        .containsPattern(" [1-9]\\d* of them succeeded on a later attempt;");
   }
 
   @Test

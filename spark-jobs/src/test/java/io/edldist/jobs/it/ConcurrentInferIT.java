@@ -42,6 +42,10 @@ class ConcurrentInferIT extends SparkTestBase {
           JvmProcess.of("io.edldist.jobs.cli.Main")
               .args(args)
               .heap("1g")
+              // the logging users get from bin/edl-dist, not the tests' own
+              .jvmOption(
+                  "-Dlog4j2.configurationFile="
+                      + Path.of("../conf/log4j2.properties").toAbsolutePath().normalize())
               .env("SPARK_LOCAL_IP", "127.0.0.1")
               .start(logs.resolve("infer-" + i + ".log")));
     }
@@ -53,6 +57,9 @@ class ConcurrentInferIT extends SparkTestBase {
       if (exit == 2) {
         refused++;
         assertThat(log).anyMatch(l -> l.contains("another infer of this teacher is writing"));
+        assertThat(log)
+            .as("the refusal is its one line, without Spark's log of the failed query before it")
+            .noneMatch(l -> l.contains("terminated with error") || l.contains(" ERROR "));
       }
     }
     System.err.printf("ConcurrentInferIT: %d of 2 runs refused%n", refused);
