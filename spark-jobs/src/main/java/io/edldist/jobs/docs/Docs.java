@@ -108,7 +108,8 @@ public final class Docs {
                     blockwiseFile,
                     blockwise,
                     chaosFile == null ? null : chaosFile.getFileName().toString(),
-                    chaos))));
+                    chaos,
+                    new CodeSince(root)))));
     return docs;
   }
 

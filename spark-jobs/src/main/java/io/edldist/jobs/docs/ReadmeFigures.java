@@ -31,7 +31,8 @@ final class ReadmeFigures {
       String blockwiseFile,
       BlockwiseRun blockwise,
       String chaosFile,
-      ChaosResult chaos) {}
+      ChaosResult chaos,
+      CodeSince since) {}
 
   private ReadmeFigures() {}
 
@@ -64,14 +65,19 @@ final class ReadmeFigures {
         new StringBuilder(
             f(
                 "Measured by `bin/edl-dist quickstart --results bench/results` on %s (code `%s`,"
-                    + " %d cores; `bench/results/%s`), %,d train and %,d test samples of `%s`:\n\n",
+                    + " %d cores; `bench/results/%s`), %,d train and %,d test samples of `%s`.%s\n\n",
                 q.stamp(),
                 q.commit() == null ? "unknown" : q.commit(),
                 q.cores(),
                 n.quickstartFile(),
                 q.train(),
                 q.test(),
-                q.data()));
+                q.data(),
+                n.since()
+                    .note(
+                        q.commit(),
+                        "quickstart",
+                        "bin/edl-dist quickstart --results bench/results")));
     s.append(
         "| model | arch | test accuracy | agreement with teacher | parameters | size |"
             + " ms/sample, batch 1 | ms/sample, batch 256 |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
@@ -116,12 +122,13 @@ final class ReadmeFigures {
     StringBuilder s =
         new StringBuilder(
             f(
-                "In the newest bench run (`bench/results/%s`, medians of paired ratios): training"
+                "In the newest bench run (`bench/results/%s`, code `%s`, medians of paired ratios): training"
                     + " the student from stored soft labels is %sx as fast as online distillation"
                     + " (the teacher's forward pass in the loop), and the whole pipeline, infer"
                     + " once then train, %sx as fast end to end; the Spark infer stage runs at %s"
                     + " of a bare DJL loop's speed",
                 n.benchFile(),
+                b.commit() == null ? "unknown" : b.commit(),
                 ratio(b.offlineKdSpeedup()),
                 ratio(b.endToEndSpeedup()),
                 ratio(b.inferEfficiency())));
@@ -144,7 +151,10 @@ final class ReadmeFigures {
     if (b.inferScaling2x() != null) {
       s.append(f("; two one-core executors %sx one", ratio(b.inferScaling2x())));
     }
-    return s.append(". [BENCHMARKS.md](BENCHMARKS.md) has every pair and the goals.\n").toString();
+    return s.append(". [BENCHMARKS.md](BENCHMARKS.md) has every pair and the goals.")
+        .append(n.since().note(b.commit(), "bench", "bin/edl-dist bench"))
+        .append('\n')
+        .toString();
   }
 
   private static String blockwise(Newest n) {
@@ -157,8 +167,15 @@ final class ReadmeFigures {
         new StringBuilder(
             f(
                 "Measured by `bin/edl-dist blockwise --results bench/results` on %s (code `%s`;"
-                    + " `bench/results/%s`):\n\n",
-                r.stamp(), r.commit() == null ? "unknown" : r.commit(), n.blockwiseFile()));
+                    + " `bench/results/%s`).%s\n\n",
+                r.stamp(),
+                r.commit() == null ? "unknown" : r.commit(),
+                n.blockwiseFile(),
+                n.since()
+                    .note(
+                        r.commit(),
+                        "blockwise",
+                        "bin/edl-dist blockwise --results bench/results")));
     s.append(
         "| model | arch | test accuracy | parameters | MACs / sample | ms/sample, batch 1 |"
             + " ms/sample, batch 256 |\n|---|---|---:|---:|---:|---:|---:|\n");
@@ -219,8 +236,13 @@ final class ReadmeFigures {
       return "No chaos run yet: run `bin/edl-dist chaos`.\n";
     }
     return f(
-        "The newest run (`reliability/%s`) ended with\n\n```\n%s\n```\n\nand every scenario %s;"
-            + " [RELIABILITY.md](RELIABILITY.md) has each one's recovery time and findings.\n",
-        n.chaosFile(), c.line(), c.passed() ? "passed" : "did NOT pass");
+        "The newest run (`reliability/%s`, code `%s`) ended with\n\n```\n%s\n```\n\nand every"
+            + " scenario %s; [RELIABILITY.md](RELIABILITY.md) has each one's recovery time and"
+            + " findings.%s\n",
+        n.chaosFile(),
+        c.commit() == null ? "unknown" : c.commit(),
+        c.line(),
+        c.passed() ? "passed" : "did NOT pass",
+        n.since().note(c.commit(), "chaos", "bin/edl-dist chaos"));
   }
 }

@@ -66,12 +66,20 @@ class DocsTest {
 
   @Test
   void readmeQuotesTheResnetRatiosOfTheNewestBench() {
-    String readme = "intro\n<!-- figures: bench -->\nold\n<!-- /figures -->\nrest\n";
+    String readme = "intro\n<!-- figures: bench -->\nprevious figures\n<!-- /figures -->\nrest\n";
     String out =
         ReadmeFigures.apply(
             readme,
             new ReadmeFigures.Newest(
-                null, null, "b.json", paired(0.9, List.of(0.9)), null, null, null, null));
+                null,
+                null,
+                "b.json",
+                paired(0.9, List.of(0.9)),
+                null,
+                null,
+                null,
+                null,
+                new CodeSince(dir)));
     assertThat(out)
         .startsWith(
             "intro\n<!-- figures: bench -->\nIn the newest bench run (`bench/results/b.json`")
@@ -79,7 +87,7 @@ class DocsTest {
             "with a ResNet-18 teacher (37,016,576 MACs per sample): 6.00x offline, 3.00x end to"
                 + " end, infer at 0.96 of the bare loop")
         .endsWith("<!-- /figures -->\nrest\n")
-        .doesNotContain("old");
+        .doesNotContain("previous figures");
   }
 
   @Test
