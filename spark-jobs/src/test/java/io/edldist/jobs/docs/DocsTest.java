@@ -65,6 +65,22 @@ class DocsTest {
   }
 
   @Test
+  void aRatioAboveItsCeilingIsMarkedSuspect() throws IOException {
+    Path results = Files.createDirectories(dir.resolve(Docs.BENCH_RESULTS));
+    ResultsFiles.write(results, "20260102-000000.json", paired(1.05, List.of(1.02, 1.05, 1.08)));
+    String md =
+        Docs.render(dir).stream()
+            .filter(d -> d.path().endsWith("BENCHMARKS.md"))
+            .findFirst()
+            .orElseThrow()
+            .text();
+    assertThat(md)
+        .contains(
+            "| `infer_efficiency` | 1.05 *suspect: above its ceiling* | 1.02, 1.05, 1.08 | >= 0.90 |"
+                + " 1.00 |");
+  }
+
+  @Test
   void readmeQuotesTheResnetRatiosOfTheNewestBench() {
     String readme = "intro\n<!-- figures: bench -->\nprevious figures\n<!-- /figures -->\nrest\n";
     String out =
