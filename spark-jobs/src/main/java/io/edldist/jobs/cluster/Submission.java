@@ -75,6 +75,10 @@ public final class Submission {
   public static final String MAIN_CLASS = "io.edldist.jobs.cli.Main";
 
   private final Path home;
+
+  /** Set by bin/edl-dist when it, not the user, set SPARK_LOCAL_IP to 127.0.0.1. */
+  static final String LOOPBACK_MARKER = "EDL_DIST_LOOPBACK";
+
   private final Target target;
   private String master;
   private String deployMode;
@@ -291,6 +295,11 @@ public final class Submission {
       pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     }
     pb.environment().putAll(environment);
+    if (System.getenv(LOOPBACK_MARKER) != null && !onThisMachine(masterUrl())) {
+      // bin/edl-dist bound local mode to 127.0.0.1; a driver whose executors run elsewhere must
+      // listen where they can reach it
+      pb.environment().remove("SPARK_LOCAL_IP");
+    }
     try {
       return pb.start().waitFor();
     } catch (IOException e) {
@@ -350,8 +359,34 @@ public final class Submission {
   }
 
   /** The master this submission goes to answers, or a one-line error before spark-submit runs. */
+  /** The master: --master, else the profile's spark.master; null when neither names one. */
+  private String masterUrl() {
+    return master != null ? master : properties(propertiesFile()).get("spark.master");
+  }
+
+  /**
+   * Whether every host {@code url} names is this machine's loopback ({@code local*}, or {@code
+   * spark://} on 127.0.0.1 or localhost): only then may the driver listen on 127.0.0.1 alone.
+   */
+  static boolean onThisMachine(String url) {
+    if (url == null || url.startsWith("local")) {
+      return true;
+    }
+    if (!url.startsWith("spark://")) {
+      return false;
+    }
+    for (String hostPort : url.substring("spark://".length()).split(",")) {
+      String host =
+          hostPort.contains(":") ? hostPort.substring(0, hostPort.lastIndexOf(':')) : hostPort;
+      if (!host.strip().equals("127.0.0.1") && !host.strip().equals("localhost")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private void probeMaster(Map<String, String> env) {
-    String url = master != null ? master : properties(propertiesFile()).get("spark.master");
+    String url = masterUrl();
     if (url == null) {
       return;
     }

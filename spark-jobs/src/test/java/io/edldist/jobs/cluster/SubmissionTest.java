@@ -22,6 +22,17 @@ class SubmissionTest {
   private static final String CPU_NATIVE = "pytorch-native-cpu-2.7.1-linux-x86_64.jar";
 
   @Test
+  void aDriverListensOnLoopbackOnlyWhenItsMasterIsOnThisMachine() {
+    assertThat(Submission.onThisMachine("local[*]")).isTrue();
+    assertThat(Submission.onThisMachine("spark://127.0.0.1:7077")).isTrue();
+    assertThat(Submission.onThisMachine("spark://localhost:7077,127.0.0.1:7078")).isTrue();
+    assertThat(Submission.onThisMachine("spark://spark-master:7077")).isFalse();
+    assertThat(Submission.onThisMachine("spark://127.0.0.1:7077,spark-master:7077")).isFalse();
+    assertThat(Submission.onThisMachine("yarn")).isFalse();
+    assertThat(Submission.onThisMachine("k8s://https://10.0.0.1:6443")).isFalse();
+  }
+
+  @Test
   void yarnSubmitsTheJobJarTheS3JarAndTheCpuLibtorchWithTheYarnProfile() {
     List<String> args =
         new Submission(HOME, Submission.Target.YARN)
