@@ -41,11 +41,11 @@ final class BenchmarksMarkdown {
     if (newest == null) {
       md.append("No run with paired ratios yet: run `bin/edl-dist bench`.\n");
     } else {
-      newest(md, newest, since.note(newest.result().commit(), "bench", "bin/edl-dist bench"));
+      newest(md, newest, since.note(newest.result().commit(), "bin/edl-dist bench", "bench"));
     }
     if (scale != null) {
       scale(
-          md, scaleFile, scale, since.note(scale.commit(), "bench", "bin/edl-dist bench --scale"));
+          md, scaleFile, scale, since.note(scale.commit(), "bin/edl-dist bench --scale", "bench"));
     }
     history(md, runs);
     return md.toString();

@@ -20,28 +20,47 @@ import java.util.concurrent.TimeUnit;
 record CodeSince(Path root) {
   private static final String JOBS = "spark-jobs/src/main/java/io/edldist/jobs/";
   static final List<String> SCORING =
-      List.of(JOBS + "infer", JOBS + "train", JOBS + "lake", "udfs/src/main/java");
+      List.of(
+          JOBS + "infer",
+          JOBS + "train",
+          JOBS + "lake",
+          JOBS + "runtime",
+          JOBS + "config",
+          "udfs/src/main/java",
+          "pom.xml",
+          "udfs/pom.xml",
+          "spark-jobs/pom.xml");
+
+  /** What {@code ResultsFiles} appends to the commit of a run made with uncommitted changes. */
+  private static final String UNCOMMITTED = "+changes";
 
   /**
    * One sentence for a document: empty when nothing under {@link #SCORING} or {@code harness}
    * changed between {@code commit} and HEAD, else how many files changed where and how to measure
    * again.
    *
-   * @param harness the folder under {@code spark-jobs/.../jobs/} of the code that ran it
    * @param rerun the command that measures again
+   * @param harness the folders under {@code spark-jobs/.../jobs/} of the code that ran it
    */
-  String note(String commit, String harness, String rerun) {
+  String note(String commit, String rerun, String... harness) {
     if (commit == null) {
       return f(" The run recorded no commit: run `%s` for figures of known code.", rerun);
     }
+    if (commit.endsWith(UNCOMMITTED)) {
+      return f(
+          " The run measured uncommitted changes on `%s`: run `%s` for figures of known code.",
+          commit.substring(0, commit.length() - UNCOMMITTED.length()), rerun);
+    }
     List<String> command =
-        new ArrayList<>(
-            List.of("git", "-C", root.toString(), "diff", "--name-only", commit, "HEAD", "--"));
+        new ArrayList<>(List.of("git", "-C", root.toString(), "diff", "--name-only", commit, "--"));
     command.addAll(SCORING);
-    command.add(JOBS + harness);
+    for (String h : harness) {
+      command.add(JOBS + h);
+    }
     List<String> changed;
     try {
-      Process git = new ProcessBuilder(command).redirectErrorStream(true).start();
+      Process git =
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       String out = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!git.waitFor(30, TimeUnit.SECONDS) || git.exitValue() != 0) {
         return f(
@@ -60,13 +79,38 @@ record CodeSince(Path root) {
     }
     TreeSet<String> where = new TreeSet<>();
     for (String file : changed) {
-      String rest = file.startsWith(JOBS) ? file.substring(JOBS.length()) : file;
-      where.add(
-          file.startsWith(JOBS) ? "`" + rest.substring(0, rest.indexOf('/') + 1) + "`" : "`udfs/`");
+      if (file.startsWith(JOBS)) {
+        String rest = file.substring(JOBS.length());
+        where.add("`" + rest.substring(0, rest.indexOf('/') + 1) + "`");
+      } else {
+        where.add("`" + (file.startsWith("udfs/src") ? "udfs/" : file) + "`");
+      }
     }
     return f(
         " **Measured on older code:** %d file(s) it ran have changed since `%s` (%s); run `%s`"
             + " for figures of this version.",
         changed.size(), commit, String.join(", ", where), rerun);
+  }
+
+  /**
+   * Whether git here holds the whole history, so that every note can be told: not in a source
+   * tarball, without git, or in a shallow clone.
+   */
+  boolean hasHistory() {
+    try {
+      Process git =
+          new ProcessBuilder("git", "-C", root.toString(), "rev-parse", "--is-shallow-repository")
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      String out = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      return git.waitFor(30, TimeUnit.SECONDS)
+          && git.exitValue() == 0
+          && out.strip().equals("false");
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 }

@@ -89,7 +89,7 @@ public final class Docs {
                   chaosFile.getFileName().toString(),
                   chaos,
                   Files.exists(root.resolve(ReliabilityMarkdown.TIMELINE)),
-                  new CodeSince(root).note(chaos.commit(), "chaos", "bin/edl-dist chaos"))));
+                  new CodeSince(root).note(chaos.commit(), "bin/edl-dist chaos", "chaos"))));
     }
     Path readme = root.resolve("README.md");
     if (!Files.exists(readme)) {

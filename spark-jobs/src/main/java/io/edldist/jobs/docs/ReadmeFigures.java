@@ -76,8 +76,11 @@ final class ReadmeFigures {
                 n.since()
                     .note(
                         q.commit(),
+                        "bin/edl-dist quickstart --results bench/results",
                         "quickstart",
-                        "bin/edl-dist quickstart --results bench/results")));
+                        "ingest",
+                        "teacher",
+                        "evaluate")));
     s.append(
         "| model | arch | test accuracy | agreement with teacher | parameters | size |"
             + " ms/sample, batch 1 | ms/sample, batch 256 |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
@@ -154,7 +157,7 @@ final class ReadmeFigures {
       s.append(f("; two one-core executors %sx one", ratio(b.inferScaling2x())));
     }
     return s.append(". [BENCHMARKS.md](BENCHMARKS.md) has every pair and the goals.")
-        .append(n.since().note(b.commit(), "bench", "bin/edl-dist bench"))
+        .append(n.since().note(b.commit(), "bin/edl-dist bench", "bench"))
         .append('\n')
         .toString();
   }
@@ -181,8 +184,9 @@ final class ReadmeFigures {
                 n.since()
                     .note(
                         r.commit(),
+                        "bin/edl-dist blockwise --results bench/results",
                         "blockwise",
-                        "bin/edl-dist blockwise --results bench/results")));
+                        "teacher")));
     s.append(
         "| model | arch | test accuracy | parameters | MACs / sample | ms/sample, batch 1 |"
             + " ms/sample, batch 256 |\n|---|---|---:|---:|---:|---:|---:|\n");
@@ -250,6 +254,6 @@ final class ReadmeFigures {
         c.commit() == null ? "unknown" : c.commit(),
         c.line(),
         c.passed() ? "passed" : "did NOT pass",
-        n.since().note(c.commit(), "chaos", "bin/edl-dist chaos"));
+        n.since().note(c.commit(), "bin/edl-dist chaos", "chaos"));
   }
 }

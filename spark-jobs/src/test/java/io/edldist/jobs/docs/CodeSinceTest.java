@@ -23,16 +23,20 @@ class CodeSinceTest {
     write(readme, "# readme");
     String measured = commit("the run's code");
     CodeSince since = new CodeSince(repo);
-    assertThat(since.note(measured, "chaos", "bin/edl-dist chaos")).isEmpty();
+    assertThat(since.note(measured, "bin/edl-dist chaos", "chaos")).isEmpty();
 
     write(readme, "# readme, edited");
     commit("docs only");
-    assertThat(since.note(measured, "chaos", "bin/edl-dist chaos")).isEmpty();
+    assertThat(since.note(measured, "bin/edl-dist chaos", "chaos")).isEmpty();
 
     write(infer, "class InferStage { int faster; }");
     write(repo.resolve("udfs/src/main/java/io/edldist/udfs/infer/Predictor.java"), "class P {}");
+    git("add", "-A");
+    assertThat(since.note(measured, "bin/edl-dist chaos", "chaos"))
+        .as("a change not committed yet counts: a document rendered now stays true after it")
+        .contains(" 2 file(s)");
     commit("infer changed");
-    assertThat(since.note(measured, "chaos", "bin/edl-dist chaos"))
+    assertThat(since.note(measured, "bin/edl-dist chaos", "chaos"))
         .isEqualTo(
             " **Measured on older code:** 2 file(s) it ran have changed since `"
                 + measured
@@ -44,12 +48,18 @@ class CodeSinceTest {
     git("init", "-q");
     write(repo.resolve("README.md"), "# readme");
     commit("first");
-    assertThat(new CodeSince(repo).note("0123456789ab", "bench", "bin/edl-dist bench"))
+    assertThat(new CodeSince(repo).note("0123456789ab", "bin/edl-dist bench", "bench"))
         .isEqualTo(
             " Whether the code changed since `0123456789ab` cannot be told here (no git history"
                 + " holds it).");
-    assertThat(new CodeSince(repo).note(null, "bench", "bin/edl-dist bench"))
+    assertThat(new CodeSince(repo).note(null, "bin/edl-dist bench", "bench"))
         .contains("recorded no commit");
+    assertThat(new CodeSince(repo).note("0123456789ab+changes", "bin/edl-dist bench", "bench"))
+        .isEqualTo(
+            " The run measured uncommitted changes on `0123456789ab`: run `bin/edl-dist bench` for"
+                + " figures of known code.");
+    assertThat(new CodeSince(repo).hasHistory()).isTrue();
+    assertThat(new CodeSince(repo.resolve("not-a-repository")).hasHistory()).isFalse();
   }
 
   private void write(Path file, String text) throws Exception {
