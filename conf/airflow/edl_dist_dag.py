@@ -59,6 +59,12 @@ input is retried there, and its one line is in the driver's YARN log. `k8s` and
 when the driver pod fails (SPARK-26365): the task succeeds, so watch the driver
 pods' status there.
 
+**Killed tasks** (marked failed, past the 12 h `execution_timeout`, a worker shut
+down): the task stops its edl-dist process group, SIGTERM then SIGKILL after
+60 s, so no driver on the worker keeps writing beside the retry. A driver that
+runs in the cluster (yarn, k8s) is not stopped by that: end it with `yarn
+application -kill` or by deleting the driver pod before the retry.
+
 The tasks run one after the other, and `max_active_runs=1`: on an s3a:// lake,
 Delta's default S3 log store is safe for one writing driver per table at a time,
 and train_kd and train_baseline both append to `metrics`.
@@ -70,7 +76,9 @@ import logging
 import os
 import re
 import shlex
+import signal
 import subprocess
+import time
 from datetime import datetime, timedelta, timezone
 
 from airflow import DAG
@@ -118,7 +126,8 @@ def command_line(params, run_id: str, command: list[str]) -> list[str]:
         settings["teacher.path"] = params["teacher"]
     settings.update(params["settings"])
     for key, value in settings.items():
-        options += ["--set", f"{key}={value}"]
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        options += ["--set", f"{key}={text}"]
     home = os.environ.get("EDL_DIST_HOME", "/opt/edl-dist")
     return [
         f"{home}/bin/edl-dist",
@@ -132,31 +141,82 @@ def command_line(params, run_id: str, command: list[str]) -> list[str]:
     ]
 
 
+# The edl-dist process of the task this worker process runs, for on_kill.
+_running: subprocess.Popen | None = None
+
+
 def run_stage(command: list[str], **context) -> None:
     """Runs one edl-dist command; exit code 2 fails the task for good, others are retried."""
+    global _running
     params = context["params"]
     if command[0] == "train-teacher" and params["teacher"]:
         log.info("teacher %s is every task's teacher.path; nothing to train", params["teacher"])
         return
     argv = command_line(params, context["run_id"], command)
-    log.info("running %s", shlex.join(argv))
+    log.info("running %s", " ".join(shlex.quote(a) for a in argv))
     error = ""
+    # a session of its own: on_kill stops spark-submit and the driver JVM it starts together
     with subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
     ) as process:
-        for line in process.stdout:
-            line = line.rstrip()
-            log.info("%s", line)
-            if line.startswith("edl-dist: "):
-                error = line
+        _running = process
+        try:
+            for line in process.stdout:
+                line = line.rstrip()
+                log.info("%s", line)
+                if line.startswith("edl-dist: ") and not error:
+                    error = line
+        finally:
+            stop(process)
+            _running = None
     if process.returncode == BAD_INPUT:
         raise AirflowFailException(f"edl-dist {command[0]} exited with 2, not retried: {error}")
     if process.returncode != 0:
         raise AirflowException(f"edl-dist {command[0]} exited with {process.returncode}")
 
 
+def stop(process: subprocess.Popen, grace_s: float = 60) -> None:
+    """Ends the process's session: SIGTERM to every process in it (Spark stops its context and
+    the driver its executors), then SIGKILL to what is left after the grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and session_alive(process.pid):
+            process.poll()
+            time.sleep(0.5)
+        if not session_alive(process.pid):
+            break
+    process.wait()
+
+
+def session_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+class EdlDistStage(PythonOperator):
+    """A PythonOperator whose kill (mark failed, timeout, worker shutdown) stops edl-dist too, so
+    no orphaned driver keeps writing to the lake beside the retry."""
+
+    def on_kill(self) -> None:
+        if _running is not None:
+            log.info("stopping edl-dist (process group %d)", _running.pid)
+            stop(_running)
+
+
 def stage(task_id: str, *command: str) -> PythonOperator:
-    return PythonOperator(
+    return EdlDistStage(
         task_id=task_id, python_callable=run_stage, op_kwargs={"command": list(command)}
     )
 
@@ -169,7 +229,14 @@ with DAG(
     start_date=datetime(2025, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "edl-dist", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": "edl-dist",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        # a job that never gets executors ("Initial job has not accepted any resources") would
+        # hold the DAG's only run for ever
+        "execution_timeout": timedelta(hours=12),
+    },
     params={
         "lake": Param("", type="string", description="Lake root (else Variable edl_dist_lake)."),
         "data": Param("", type="string", description="Input of ingest (else edl_dist_data)."),

@@ -19,3 +19,6 @@ class PythonOperator:
 
     def execute(self, context):
         return self.python_callable(**self.op_kwargs, **context)
+
+    def on_kill(self):
+        """What Airflow calls when it kills the running task: nothing, unless overridden."""

@@ -4,6 +4,7 @@ import io.edldist.jobs.cluster.LocalCluster;
 import io.edldist.jobs.cluster.SparkDistribution;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.apache.spark.network.util.JavaUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -88,7 +89,7 @@ final class ClusterCommand implements Callable<Integer> {
                   + " %s%n"
                   + "cluster: submit to it with executors that fit its Workers:%n"
                   + "  edl-dist submit --target standalone --master %s --conf"
-                  + " spark.executor.cores=%d --conf spark.executor.memory=1g --conf"
+                  + " spark.executor.cores=%d --conf spark.executor.memory=%s --conf"
                   + " spark.task.cpus=1 --conf spark.executorEnv.OMP_NUM_THREADS=1 -- --lake"
                   + " <lake> <command>%n"
                   + "cluster: or drive it from this JVM: edl-dist --config"
@@ -99,9 +100,16 @@ final class ClusterCommand implements Callable<Integer> {
               uiPort,
               cluster.dir.resolve("logs"),
               started.masterUrl(),
-              cores);
+              cores,
+              executorMemory(memory));
       return 0;
     }
+  }
+
+  /** An executor heap that fits a Worker of {@code workerMemory}: 1g, or all of a smaller one. */
+  static String executorMemory(String workerMemory) {
+    long mb = JavaUtils.byteStringAsMb(workerMemory);
+    return mb >= 1024 ? "1g" : mb + "m";
   }
 
   @Command(

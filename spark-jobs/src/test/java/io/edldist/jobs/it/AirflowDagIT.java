@@ -112,6 +112,29 @@ class AirflowDagIT {
 
   @Test
   @Order(4)
+  void aKilledTaskStopsItsDriverAndIsRetried() throws Exception {
+    Run run =
+        driver(
+            "kill",
+            "manual__killed",
+            JSON.writeValueAsString(
+                Map.of(
+                    "lake", work.resolve("killed-lake").toString(),
+                    "data", data.toString(),
+                    "target", "local")),
+            "{}",
+            "ingest",
+            "8");
+    assertThat(run.verdicts())
+        .as(run.out())
+        .singleElement()
+        .asString()
+        .startsWith("task ingest: failed, retried: edl-dist ingest exited with ");
+    assertThat(run.out()).contains("process group left: no");
+  }
+
+  @Test
+  @Order(5)
   void aScheduledRunOnAnEmptyLakeEndsInAReportAndARerunKeepsItsTeacher() throws Exception {
     Map<String, Object> conf =
         Map.of(
@@ -179,7 +202,11 @@ class AirflowDagIT {
     Path out = Files.createTempFile(work, "driver", ".txt");
     pb.redirectOutput(out.toFile());
     Process p = pb.start();
-    assertThat(p.waitFor(20, TimeUnit.MINUTES)).as("the driver ended").isTrue();
+    if (!p.waitFor(20, TimeUnit.MINUTES)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      throw new AssertionError("the driver did not end in 20 minutes: " + Files.readString(out));
+    }
     return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
   }
 }
