@@ -3,7 +3,9 @@ package io.edldist.jobs.chaos;
 import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.results.ScenarioResult;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -26,8 +28,12 @@ import scala.jdk.javaapi.CollectionConverters;
  * lost executor and a later attempt of it succeeded. Without that, the scenario fails.
  */
 abstract class InferWithKill extends SoftLabelScenario {
-  /** Kills; returns how many processes died. */
-  abstract int kill(ChaosRun run);
+  /**
+   * Kills; returns how many processes died.
+   *
+   * @param busy the ids of the executors running a scoring task, as the listener last heard
+   */
+  abstract int kill(ChaosRun run, Set<String> busy);
 
   /** After the job: put the cluster back as it was. */
   void restore(ChaosRun run) {}
@@ -56,7 +62,7 @@ abstract class InferWithKill extends SoftLabelScenario {
       finishedAtKill = tasks.finished.get();
       killedAt = System.nanoTime();
       if (!infer.isDone()) {
-        kills = kill(run);
+        kills = kill(run, tasks.busyExecutors());
       }
       r = infer.join();
     } finally {
@@ -106,6 +112,22 @@ abstract class InferWithKill extends SoftLabelScenario {
     final Set<String> lost = ConcurrentHashMap.newKeySet();
 
     private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
+    private final Map<String, AtomicInteger> runningOn = new ConcurrentHashMap<>();
+
+    Set<String> busyExecutors() {
+      Set<String> busy = new HashSet<>();
+      runningOn.forEach(
+          (id, n) -> {
+            if (n.get() > 0) {
+              busy.add(id);
+            }
+          });
+      return busy;
+    }
+
+    private AtomicInteger on(String executorId) {
+      return runningOn.computeIfAbsent(executorId, id -> new AtomicInteger());
+    }
 
     @Override
     public void onJobStart(SparkListenerJobStart start) {
@@ -120,6 +142,7 @@ abstract class InferWithKill extends SoftLabelScenario {
     public void onTaskStart(SparkListenerTaskStart start) {
       if (stages.contains(start.stageId())) {
         running.incrementAndGet();
+        on(start.taskInfo().executorId()).incrementAndGet();
       }
     }
 
@@ -129,6 +152,7 @@ abstract class InferWithKill extends SoftLabelScenario {
         return;
       }
       running.decrementAndGet();
+      on(end.taskInfo().executorId()).decrementAndGet();
       String task = end.stageId() + ":" + end.taskInfo().partitionId();
       if (end.taskInfo().successful()) {
         finished.incrementAndGet();

@@ -1,5 +1,7 @@
 package io.edldist.jobs.chaos;
 
+import java.util.Set;
+
 /**
  * b. A Worker and its executors SIGKILLed while infer runs, as a lost machine; the Worker is
  * started again afterwards.
@@ -22,7 +24,7 @@ public class WorkerKill extends InferWithKill {
   }
 
   @Override
-  int kill(ChaosRun run) {
+  int kill(ChaosRun run, Set<String> busy) {
     return run.cluster().killWorker(1);
   }
 
