@@ -44,12 +44,7 @@ class DocsTest {
         "{\"timestamp\": \"2026-01-01T00:00\", \"infer_efficiency\": 1.3,"
             + " \"end_to_end_speedup\": 4.4, \"offline_kd_speedup\": 8.0}\n");
     ResultsFiles.write(results, "20260102-000000.json", paired(0.85, List.of(0.80, 0.85, 0.90)));
-    String md =
-        Docs.render(dir).stream()
-            .filter(d -> d.path().endsWith("BENCHMARKS.md"))
-            .findFirst()
-            .orElseThrow()
-            .text();
+    String md = benchmarks();
     assertThat(md)
         .contains("## Run `20260102-000000`")
         .contains("| `infer_efficiency` | 0.85 | 0.80, 0.85, 0.90 | >= 0.90 *not met* |")
@@ -72,16 +67,20 @@ class DocsTest {
   void aRatioAboveItsCeilingIsMarkedSuspect() throws IOException {
     Path results = Files.createDirectories(dir.resolve(Docs.BENCH_RESULTS));
     ResultsFiles.write(results, "20260102-000000.json", paired(1.05, List.of(1.02, 1.05, 1.08)));
-    String md =
-        Docs.render(dir).stream()
-            .filter(d -> d.path().endsWith("BENCHMARKS.md"))
-            .findFirst()
-            .orElseThrow()
-            .text();
+    String md = benchmarks();
     assertThat(md)
         .contains(
             "| `infer_efficiency` | 1.05 *suspect: above its ceiling* | 1.02, 1.05, 1.08 | >= 0.90 |"
                 + " 1.00 |");
+  }
+
+  /** BENCHMARKS.md as rendered from this test's folder. */
+  private String benchmarks() {
+    return Docs.render(dir).stream()
+        .filter(d -> d.path().endsWith("BENCHMARKS.md"))
+        .findFirst()
+        .orElseThrow()
+        .text();
   }
 
   @Test
