@@ -13,6 +13,7 @@ import io.edldist.jobs.teacher.TrainTeacherStage;
 import io.edldist.udfs.model.ModelBundle;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * The benchmark: every ratio measured side by side in one run, on the same cores, pair by pair
@@ -37,6 +38,8 @@ public final class BenchStage {
   private final EdlConfig config;
   private final String runId;
   private Path resultsDir = Path.of("bench", "results");
+  // the code that runs, recorded before a long run gives anyone time to edit it
+  private final String commit = ResultsFiles.gitCommit();
 
   public BenchStage(Lake lake, EdlConfig config, String runId) {
     this.lake = lake;
@@ -76,14 +79,33 @@ public final class BenchStage {
     String blockwiseMode = config.get(EdlConfig.BLOCKWISE_BENCH);
     if (blockwiseMode.equals("only")) {
       BenchResult.Blockwise b = new BlockwiseBench(lake, config).measure(repeats);
-      return new Result(result(stamp, slots, null, null, null, null, b, null), null);
+      return new Result(result(stamp, slots, null, null, null, null, null, b, null), null);
     }
+    int inferRounds = config.get(EdlConfig.BENCH_INFER_ROUNDS);
+    double inferSeconds = config.get(EdlConfig.BENCH_INFER_SECONDS);
     SamplesMeta samples = SamplesMeta.of(lake);
     ModelBundle teacher =
         new TrainTeacherStage(lake, config, runId).reuse(true).execute().teacher();
     new InferStage(lake, config, runId).execute();
-    BenchResult.Infer infer =
-        new InferBench(lake, config, teacher, samples.features(), runId).measure(repeats);
+    InferBench cnn = new InferBench(lake, config, teacher, samples.features(), runId);
+    float[][] source = cnn.source();
+    String noPyTorch = PyTorchLoop.whyNot();
+    if (noPyTorch == null && !teacher.meta().arch().equals("cnn")) {
+      noPyTorch = "the teacher is not the default cnn";
+    }
+    BenchResult.Infer infer;
+    BenchResult.Infer torchscript = null;
+    if (noPyTorch != null) {
+      System.err.println("bench: no PyTorch part: " + noPyTorch);
+      infer = cnn.measure(inferRounds, inferSeconds, source, null);
+    } else {
+      try (PyTorchLoop pytorch =
+          PyTorchLoop.open("cnn", samples.features().shape(), samples.classes(), source)) {
+        infer = cnn.measure(inferRounds, inferSeconds, source, pytorch);
+      }
+      torchscript = new TorchScriptBench(lake, config, runId).measure(inferRounds, source);
+    }
+    source = null; // the rows in memory are not needed past the infer comparisons
     BenchResult.Training training =
         new TrainingBench(
                 lake,
@@ -94,12 +116,22 @@ public final class BenchStage {
                 config.get(EdlConfig.BENCH_ROWS),
                 runId)
             .measure(repeats);
-    BenchResult.ResNetRun resnet = new ResNetBench(lake, config, runId).measure(repeats);
+    BenchResult.ResNetRun resnet =
+        new ResNetBench(lake, config, runId).measure(inferRounds, repeats);
     BenchResult.Blockwise blockwise =
         blockwiseMode.equals("on") ? new BlockwiseBench(lake, config).measure(repeats) : null;
     BenchResult.Cluster cluster = new ClusterBench(lake, config, teacher, runId).measure(repeats);
     BenchResult r =
-        result(stamp, slots, teacher.meta().id(), infer, training, resnet, blockwise, cluster);
+        result(
+            stamp,
+            slots,
+            teacher.meta().id(),
+            infer,
+            torchscript,
+            training,
+            resnet,
+            blockwise,
+            cluster);
     Path file = ResultsFiles.write(resultsDir, stamp + ".json", r);
     System.out.println("bench: wrote " + file);
     return new Result(r, file);
@@ -110,32 +142,45 @@ public final class BenchStage {
       int slots,
       String teacher,
       BenchResult.Infer infer,
+      BenchResult.Infer torchscript,
       BenchResult.Training training,
       BenchResult.ResNetRun resnet,
       BenchResult.Blockwise blockwise,
       BenchResult.Cluster cluster) {
+    BenchResult.Infer resnetInfer = resnet == null ? null : resnet.infer();
+    int disturbed = 0;
+    for (BenchResult.Infer i : Arrays.asList(infer, torchscript, resnetInfer)) {
+      disturbed += i == null ? 0 : (int) i.disturbed().stream().filter(d -> d).count();
+    }
     return new BenchResult(
         BenchResult.KIND,
         BenchResult.SCHEMA,
         stamp,
         null,
-        ResultsFiles.gitCommit(),
+        commit,
         Runtime.getRuntime().availableProcessors(),
         slots,
         config.get(EdlConfig.BENCH_REPEATS),
         teacher,
-        infer == null ? null : Stats.median(infer.ratios()),
+        infer == null ? null : infer.median(infer.ratios()),
         training == null ? null : Stats.median(training.offlineRatios()),
         training == null ? null : Stats.median(training.endToEndRatios()),
         blockwise == null ? null : Stats.median(blockwise.lptRatios()),
         blockwise == null ? null : Stats.median(blockwise.roundRobinRatios()),
         cluster == null ? null : Stats.median(cluster.ratios()),
-        infer == null ? null : infer.fixedSeconds(),
+        infer == null ? null : infer.noopSeconds(),
+        infer == null ? null : infer.interceptSeconds(),
         infer == null ? null : infer.bareBest(),
-        resnet == null ? null : Stats.median(resnet.infer().ratios()),
+        infer == null ? null : infer.bareBest().samplesPerS(),
+        infer == null ? null : disturbed,
+        torchscript == null ? null : torchscript.median(torchscript.pytorchRatios()),
+        infer == null ? null : infer.median(infer.pytorchRatios()),
+        infer == null ? null : infer.median(infer.bareVsPytorchRatios()),
+        resnetInfer == null ? null : resnetInfer.median(resnetInfer.ratios()),
         resnet == null ? null : Stats.median(resnet.training().offlineRatios()),
         resnet == null ? null : Stats.median(resnet.training().endToEndRatios()),
         infer,
+        torchscript,
         training,
         resnet,
         blockwise,

@@ -76,7 +76,7 @@ final class ClusterBench {
         Lake src = app.lake(sourceRoot);
         ScratchLake once = ScratchLake.repeated(src, 1, teacher);
         scratch.add(once.root());
-        double full = app.infer(once.lake());
+        double full = app.infer(once.lake(), true);
         fixed = app.infer(once.lake());
         double rate = sourceRows / full;
         copies = (int) Math.max(1, Math.ceil(fixed / FIXED_SHARE * rate / sourceRows));
@@ -172,12 +172,16 @@ final class ClusterBench {
       return new Lake(any.spark(), root);
     }
 
-    /** Seconds of an infer of the whole table, from empty {@code soft_labels} if asked. */
+    /**
+     * Seconds of an infer of the whole table; from empty {@code soft_labels} if asked, then checked
+     * to have scored every row.
+     */
     double infer(Lake lake, boolean fromEmpty) {
       if (fromEmpty) {
         lake.delete(Lake.SOFT_LABELS);
       }
-      return new InferStage(lake, appConfig, runId).execute().seconds();
+      InferStage.Result r = new InferStage(lake, appConfig, runId).execute();
+      return (fromEmpty ? ScratchLake.scoredAll(r, lake) : r).seconds();
     }
 
     double infer(Lake lake) {

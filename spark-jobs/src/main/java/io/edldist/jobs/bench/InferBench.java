@@ -24,19 +24,22 @@ import org.apache.spark.sql.Row;
 /**
  * {@code infer_efficiency}: the whole Spark infer stage (read {@code samples}, score on the
  * executors, write and commit {@code soft_labels}) against the fastest bare DJL loop over the same
- * number of rows held in memory, with the same teacher on the same cores. The bare loop's setting
- * is swept first ({@code bare_loop_best}): loops side by side x libtorch threads per loop x batch
- * size.
+ * number of rows held in memory, with the same teacher on the same cores; and, given a {@link
+ * PyTorchLoop} of the same layout, both against a plain PyTorch loop over the same rows. The bare
+ * loop's setting is swept first ({@code bare_loop_best}): loops side by side x libtorch threads per
+ * loop x batch size.
  *
- * <p>Sizing: the pairs score the samples repeated under new ids (in a scratch lake) to about 30 s
- * of the fastest bare loop's work. An infer with nothing to score is timed ({@code infer_fixed_s}),
- * and in every pair an infer of the samples alone just before the Spark side: the line through the
- * two, at zero rows, is what a call costs beyond its rows (the median over the pairs). The bare
- * loop cycles over the source rows in memory up to the same count, so both sides score the same
- * rows.
+ * <p>Sizing: the rounds score the samples repeated under new ids (in a scratch lake) to about
+ * {@code seconds} of the fastest bare loop's work. An infer with nothing to score is timed ({@code
+ * infer_noop_s}), and in every round an infer of the samples alone beside the Spark side: the line
+ * through the two, at zero rows, is what a call costs beyond its rows ({@code infer_intercept_s},
+ * the median over the rounds). The bare loops cycle over the source rows in memory up to the same
+ * count, so every side scores the same rows; every timed infer is checked to have scored every row.
+ * A round whose bare loop runs under {@link #DISTURBED} of its sweep rate (another job on the
+ * machine) is run again.
  */
 final class InferBench {
-  private static final double BARE_SECONDS = 30;
+  static final double DISTURBED = 0.9;
 
   private final Lake lake;
   private final EdlConfig config;
@@ -53,70 +56,102 @@ final class InferBench {
     this.runId = runId;
   }
 
-  BenchResult.Infer measure(int repeats) {
+  /** The rows of {@code samples}, as the teacher reads them. */
+  float[][] source() {
+    return collect(lake, features);
+  }
+
+  /**
+   * {@code rounds} measured rounds over about {@code seconds} of the bare loop's work; the PyTorch
+   * side too when {@code pytorch} is not null.
+   */
+  BenchResult.Infer measure(int rounds, double seconds, float[][] source, PyTorchLoop pytorch) {
     int batchSize = config.get(EdlConfig.INFER_BATCH_SIZE);
     // soft_labels of the source lake is complete: this infer has nothing to score
-    double fixed = new InferStage(lake, config, runId).execute().seconds();
-    float[][] source = collect(lake, features);
+    double noop = new InferStage(lake, config, runId).execute().seconds();
     int slots = lake.spark().sparkContext().defaultParallelism();
-    BenchResult.BareLoop best = fastestBareLoop(source, slots, batchSize);
-    int copies = (int) Math.max(1, Math.floor(BARE_SECONDS * best.samplesPerS() / source.length));
+    int cores = slots * Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
+    double sweepSeconds = seconds / 15;
+    BenchResult.BareLoop best = fastestBareLoop(source, cores, batchSize, sweepSeconds);
+    BenchResult.BareLoop fastestPyTorch =
+        pytorch == null ? null : pytorch.fastest(cores, batchSize, sweepSeconds);
+    int copies = (int) Math.max(1, Math.floor(seconds * best.samplesPerS() / source.length));
     long rows = (long) copies * source.length;
     System.err.printf(
         Locale.ROOT,
-        "bench: the pairs score %,d rows (%d x the samples), about %.0f s of the fastest bare"
+        "bench: the rounds score %,d rows (%d x the samples), about %.1f s of the fastest bare"
             + " loop's work%n",
         rows,
         copies,
-        BARE_SECONDS);
-    List<Double> alone = new ArrayList<>();
-    Pairs.Seconds s;
+        seconds);
+    List<Pairs.Side> sides = new ArrayList<>();
+    sides.add(warmup -> bare(source, rows, best.batch(), best.loops(), best.threads()));
+    Pairs.Rounds r;
     try (ScratchLake one = ScratchLake.repeated(lake, 1, teacher);
         ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
-      s =
-          Pairs.measure(
-              "infer: fastest bare loop / Spark stage",
-              repeats,
-              warmup -> bare(source, rows, best.batch(), best.loops(), best.threads()),
-              warmup -> {
-                if (copies > 1) { // the samples alone, just before: a second point of the line
-                  one.clearSoftLabels();
-                  double seconds = new InferStage(one.lake(), config, runId).execute().seconds();
-                  if (!warmup) {
-                    alone.add(seconds);
-                  }
-                }
-                scratch.clearSoftLabels();
-                return new InferStage(scratch.lake(), config, runId).execute().seconds();
-              });
+      sides.add(warmup -> scratch.inferAll(config, runId).seconds());
+      if (pytorch != null) {
+        sides.add(warmup -> pytorch.seconds(rows, fastestPyTorch));
+      }
+      if (copies > 1) { // the samples alone: a second point of the line through the Spark side
+        sides.add(warmup -> one.inferAll(config, runId).seconds());
+      }
+      r =
+          Pairs.rounds(
+              "infer: bare DJL, Spark"
+                  + (pytorch == null ? "" : ", PyTorch")
+                  + (copies > 1 ? ", Spark on the samples alone" : ""),
+              rounds,
+              sides,
+              s -> rows / s[0] < DISTURBED * best.samplesPerS());
     }
-    // per pair, the line through (samples, alone) and (rows, Spark side) at zero rows; the median
+    List<Double> bareSeconds = r.side(0);
+    List<Double> sparkSeconds = r.side(1);
+    List<Double> pytorchSeconds = pytorch == null ? null : r.side(2);
+    List<Double> alone = copies > 1 ? r.side(sides.size() - 1) : null;
+    // per round, the line through (samples, alone) and (rows, Spark side) at zero rows; the median
     Double intercept = null;
     if (copies > 1) {
       List<Double> intercepts = new ArrayList<>();
       for (int i = 0; i < alone.size(); i++) {
-        intercepts.add((copies * alone.get(i) - s.b().get(i)) / (copies - 1));
+        intercepts.add((copies * alone.get(i) - sparkSeconds.get(i)) / (copies - 1));
       }
       intercept = Stats.median(intercepts);
       System.err.printf(
           Locale.ROOT,
-          "bench: infer costs %.2f s beyond its rows (per pair, the line through %,d rows: %s)%n",
+          "bench: infer costs %.2f s beyond its rows (per round, the line through %,d rows: %s)%n",
           intercept,
           source.length,
           alone);
     }
     return new BenchResult.Infer(
-        rows, batchSize, fixed, intercept, best, sweep, s.b(), s.a(), s.aOverB());
+        rows,
+        (long) source.length,
+        batchSize,
+        noop,
+        intercept,
+        best,
+        sweep,
+        sparkSeconds,
+        bareSeconds,
+        alone,
+        Pairs.ratios(bareSeconds, sparkSeconds),
+        r.disturbed(),
+        r.reruns(),
+        fastestPyTorch,
+        pytorch == null ? null : pytorch.sweep(),
+        pytorchSeconds,
+        pytorch == null ? null : Pairs.ratios(pytorchSeconds, sparkSeconds),
+        pytorch == null ? null : Pairs.ratios(pytorchSeconds, bareSeconds));
   }
 
   /**
    * The fastest plain loop on these cores: every split of the Spark slots' cores into loops x
    * libtorch threads, at batch sizes around {@code infer.batch-size}; each setting warmed up on a
-   * few batches, then timed three times over about two seconds of rows; the median.
+   * few batches, then timed three times over about {@code sweepSeconds} of rows; the median.
    */
-  private BenchResult.BareLoop fastestBareLoop(float[][] source, int slots, int batchSize) {
-    int taskCpus = Integer.parseInt(lake.spark().conf().get("spark.task.cpus", "1"));
-    int cores = slots * taskCpus;
+  private BenchResult.BareLoop fastestBareLoop(
+      float[][] source, int cores, int batchSize, double sweepSeconds) {
     BenchResult.BareLoop best = null;
     for (int loops = 1; loops <= cores; loops++) {
       if (cores % loops != 0) {
@@ -126,13 +161,13 @@ final class InferBench {
         int threads = cores / loops;
         long warmRows = 4L * batch * loops;
         double warm = bare(source, warmRows, batch, loops, threads);
-        long rows = Math.max(4096, (long) (2 * warmRows / warm));
+        long rows = Math.max(warmRows, (long) (sweepSeconds * warmRows / warm));
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
           times.add(bare(source, rows, batch, loops, threads));
         }
         double perSecond = rows / Stats.median(times);
-        BenchResult.BareLoop b = new BenchResult.BareLoop(loops, threads, batch, perSecond);
+        BenchResult.BareLoop b = new BenchResult.BareLoop(loops, threads, batch, perSecond, null);
         sweep.add(b);
         System.err.printf(
             Locale.ROOT,

@@ -37,7 +37,7 @@ final class ResNetBench {
     this.runId = runId;
   }
 
-  BenchResult.ResNetRun measure(int repeats) {
+  BenchResult.ResNetRun measure(int inferRounds, int repeats) {
     int rows = config.get(EdlConfig.BENCH_RESNET_ROWS);
     SamplesMeta source = SamplesMeta.of(lake);
     String whyNot = rows == 0 ? "bench.resnet-rows is 0" : ScratchLake.whyNotRgb32(source);
@@ -71,8 +71,10 @@ final class ResNetBench {
           used);
       // soft labels complete, so the infer bench's first call has nothing to score
       new InferStage(images.lake(), config, runId).execute();
+      InferBench bench = new InferBench(images.lake(), config, teacher, rgb.features(), runId);
       BenchResult.Infer infer =
-          new InferBench(images.lake(), config, teacher, rgb.features(), runId).measure(repeats);
+          bench.measure(
+              inferRounds, config.get(EdlConfig.BENCH_INFER_SECONDS), bench.source(), null);
       BenchResult.Training training =
           new TrainingBench(
                   images.lake(), config, teacher, rgb.features(), rgb.classes(), rows, runId)
@@ -80,7 +82,7 @@ final class ResNetBench {
       System.err.printf(
           Locale.ROOT,
           "bench: ResNet-18: infer efficiency %.2f, offline KD speedup %.2f, end-to-end %.2f%n",
-          Stats.median(infer.ratios()),
+          infer.median(infer.ratios()),
           Stats.median(training.offlineRatios()),
           Stats.median(training.endToEndRatios()));
       return new BenchResult.ResNetRun(

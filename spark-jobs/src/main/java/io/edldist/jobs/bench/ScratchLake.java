@@ -5,6 +5,8 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.udf;
 
+import io.edldist.jobs.config.EdlConfig;
+import io.edldist.jobs.infer.InferStage;
 import io.edldist.jobs.lake.Lake;
 import io.edldist.jobs.lake.LocalFiles;
 import io.edldist.jobs.lake.ModelStore;
@@ -125,6 +127,24 @@ public final class ScratchLake implements AutoCloseable {
   /** Its folder: a later Spark session opens the same lake with {@code new Lake(spark, root)}. */
   public String root() {
     return lake.root();
+  }
+
+  /**
+   * Scores every sample again ({@link #clearSoftLabels} then infer) and checks that the infer
+   * scored every one of them.
+   */
+  public InferStage.Result inferAll(EdlConfig config, String runId) {
+    clearSoftLabels();
+    return scoredAll(new InferStage(lake, config, runId).execute(), lake);
+  }
+
+  /** {@code r}, checked to have scored every row of {@code lake}'s samples. */
+  static InferStage.Result scoredAll(InferStage.Result r, Lake lake) {
+    if (r.scored() != r.total()) {
+      throw new IllegalStateException(
+          "infer scored " + r.scored() + " of " + r.total() + " rows of " + lake.root());
+    }
+    return r;
   }
 
   /** Drops {@code soft_labels}, so the next infer scores every sample again. */

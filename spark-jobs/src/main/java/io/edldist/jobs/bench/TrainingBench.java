@@ -94,8 +94,7 @@ final class TrainingBench {
               },
               warmup -> {
                 long start = System.nanoTime();
-                scratch.clearSoftLabels();
-                InferStage.Result scored = new InferStage(scratch.lake(), config, runId).execute();
+                InferStage.Result scored = scratch.inferAll(config, runId);
                 TrainingData soft =
                     TrainingData.inMemory(
                         SoftLabels.withSamples(

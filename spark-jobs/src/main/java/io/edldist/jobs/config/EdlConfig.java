@@ -290,6 +290,19 @@ public final class EdlConfig {
 
   public static final Key<Integer> BENCH_REPEATS =
       positive("bench.repeats", "3", "Runs per measurement; the median is reported.");
+  public static final Key<Integer> BENCH_INFER_ROUNDS =
+      positive(
+          "bench.infer-rounds",
+          "5",
+          "Measured rounds of each infer comparison (bare DJL loop, Spark, PyTorch); the median of"
+              + " the per-round ratios is reported.");
+  public static final Key<Double> BENCH_INFER_SECONDS =
+      positiveDouble(
+          "bench.infer-seconds",
+          "30",
+          "Seconds of the fastest bare loop's work each infer round scores (a third of it with"
+              + " the cheap TorchScript teacher); each setting of the loop sweeps is timed over a"
+              + " fifteenth of it.");
   public static final Key<Integer> BENCH_ROWS =
       positive(
           "bench.rows", "20000", "Training rows of the training benchmark with the CNN teacher.");

@@ -145,12 +145,24 @@ final class BenchmarksMarkdown {
       inferRows(md, "", r.inferEfficiency(), 0.90, infer, "");
       md.append(
           row(
-              "infer_fixed_s",
-              infer.fixedSeconds(),
+              "infer_noop_s",
+              r.inferNoopS(),
               List.of(),
               Goal.atMost(1.0),
               null,
               "seconds of an `infer` with nothing to score, inside a running session"));
+      if (r.inferInterceptS() != null) {
+        md.append(
+            row(
+                "infer_intercept_s",
+                r.inferInterceptS(),
+                List.of(),
+                Goal.atMost(2.0),
+                null,
+                "seconds an `infer` that scores costs beyond its rows: at zero rows, the line"
+                    + " through an infer of the samples alone and the Spark side, per round"));
+      }
+      pytorchRows(md, r, infer);
     }
     BenchResult.Training t = r.training();
     if (t != null) {
@@ -231,6 +243,20 @@ final class BenchmarksMarkdown {
             + " the sequential runs over the makespan of the schedule that ran with them; for two"
             + " executors, two. A value above its ceiling is marked *suspect*: the side it is"
             + " measured against ran slower than it can, and the ratio flatters.\n");
+    if (infer != null && infer.disturbed() != null) {
+      md.append(
+          f(
+              "\nThe infer comparisons run in rounds instead of pairs: %d measured rounds, each"
+                  + " running every side once (bare DJL loop, Spark, PyTorch when there is torch),"
+                  + " the side that goes first rotating. A round whose bare loop ran under %.1f of"
+                  + " its sweep rate (%,.0f samples/s with the default teacher) was run again: %d"
+                  + " rerun(s); %d round(s) stayed disturbed and are left out of the medians.\n",
+              infer.sparkSeconds().size(),
+              0.9,
+              r.bareLoopSweepRate(),
+              infer.reruns(),
+              r.pairsDisturbed()));
+    }
     if (infer != null && t != null) {
       md.append("\n| throughput (medians) | samples/s |\n|---|---:|\n");
       throughput(md, "", infer, t);
@@ -254,6 +280,62 @@ final class BenchmarksMarkdown {
               c.teacherLoads1Task(),
               c.teacherLoads4Tasks()));
     }
+  }
+
+  private static void pytorchRows(StringBuilder md, BenchResult r, BenchResult.Infer cnn) {
+    if (cnn.pytorchBest() != null) {
+      md.append(
+          row(
+              "infer_vs_pytorch_cnn",
+              r.inferVsPytorchCnn(),
+              cnn.pytorchRatios(),
+              Goal.atLeast(1.0),
+              null,
+              f(
+                  "Spark infer rows/s over a plain PyTorch loop's (%s) with the default CNN"
+                      + " teacher's layout traced by PyTorch, same %s rows: %s vs %s",
+                  pytorchSetting(cnn.pytorchBest()),
+                  count(cnn.rows()),
+                  seconds(Stats.median(cnn.sparkSeconds())),
+                  seconds(Stats.median(cnn.pytorchSeconds())))));
+      md.append(
+          row(
+              "bare_loop_vs_pytorch_cnn",
+              r.bareLoopVsPytorchCnn(),
+              cnn.bareVsPytorchRatios(),
+              Goal.atLeast(1.0),
+              null,
+              f(
+                  "the bare DJL loop's rows/s over the PyTorch loop's, same rows: %s vs %s",
+                  seconds(Stats.median(cnn.bareSeconds())),
+                  seconds(Stats.median(cnn.pytorchSeconds())))));
+    }
+    BenchResult.Infer ts = r.torchscript();
+    if (ts != null) {
+      md.append(
+          row(
+              "infer_vs_pytorch",
+              r.inferVsPytorch(),
+              ts.pytorchRatios(),
+              Goal.atLeast(0.8),
+              null,
+              f(
+                  "Spark infer rows/s over a plain PyTorch loop's (%s) with a teacher as cheap as"
+                      + " the TorchScript test fixture (its layout traced by PyTorch, read as"
+                      + " `--teacher FILE.pt`), same %s rows: %s vs %s; the bare DJL loop over"
+                      + " them: %s",
+                  pytorchSetting(ts.pytorchBest()),
+                  count(ts.rows()),
+                  seconds(Stats.median(ts.sparkSeconds())),
+                  seconds(Stats.median(ts.pytorchSeconds())),
+                  seconds(Stats.median(ts.bareSeconds())))));
+    }
+  }
+
+  private static String pytorchSetting(BenchResult.BareLoop p) {
+    return f(
+        "%d process(es) x %d thread(s), batch %d, %s allocator",
+        p.loops(), p.threads(), p.batch(), p.allocator());
   }
 
   private static void inferRows(
@@ -287,8 +369,8 @@ final class BenchmarksMarkdown {
                 infer.batchSize(),
                 seconds(spark),
                 seconds(Stats.median(infer.bareSeconds())),
-                seconds(infer.fixedSeconds()),
-                percent(infer.fixedSeconds() / spark),
+                seconds(infer.noopSeconds()),
+                percent(infer.noopSeconds() / spark),
                 infer.interceptSeconds() == null
                     ? ""
                     : f(

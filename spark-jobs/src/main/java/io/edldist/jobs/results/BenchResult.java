@@ -1,6 +1,8 @@
 package io.edldist.jobs.results;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -36,12 +38,19 @@ public record BenchResult(
     @JsonProperty("blockwise_speedup_2_lpt") Double blockwiseSpeedup2Lpt,
     @JsonProperty("blockwise_speedup_2_round_robin") Double blockwiseSpeedup2RoundRobin,
     @JsonProperty("infer_scaling_2x") Double inferScaling2x,
-    @JsonProperty("infer_fixed_s") Double inferFixedS,
+    @JsonProperty("infer_noop_s") @JsonAlias("infer_fixed_s") Double inferNoopS,
+    @JsonProperty("infer_intercept_s") Double inferInterceptS,
     @JsonProperty("bare_loop_best") BareLoop bareLoopBest,
+    @JsonProperty("bare_loop_sweep_rate") Double bareLoopSweepRate,
+    @JsonProperty("pairs_disturbed") Integer pairsDisturbed,
+    @JsonProperty("infer_vs_pytorch") Double inferVsPytorch,
+    @JsonProperty("infer_vs_pytorch_cnn") Double inferVsPytorchCnn,
+    @JsonProperty("bare_loop_vs_pytorch_cnn") Double bareLoopVsPytorchCnn,
     Double inferEfficiencyResnet,
     Double offlineKdSpeedupResnet,
     Double endToEndSpeedupResnet,
     Infer infer,
+    Infer torchscript,
     Training training,
     ResNetRun resnet,
     Blockwise blockwise,
@@ -55,32 +64,73 @@ public record BenchResult(
   }
 
   /**
-   * The Spark infer stage against a bare DJL loop over the same rows: {@code infer_efficiency} =
-   * median over pairs of bare seconds / Spark seconds.
+   * The Spark infer stage against a bare DJL loop over the same rows, and, when {@code
+   * /usr/bin/python3} has torch, a plain PyTorch loop over them: {@code infer_efficiency} = median
+   * over rounds of bare seconds / Spark seconds; the PyTorch ratios likewise. Each round runs every
+   * side once; a round whose bare loop ran under 0.9 of its sweep rate was run again, and is marked
+   * {@code disturbed} if it stayed so. Medians leave disturbed rounds out (unless every round was).
    *
-   * @param fixedSeconds an infer with nothing to score: what a call costs before its first row
-   * @param interceptSeconds seconds at zero rows of the line through an infer of the source samples
-   *     from scratch and the Spark side's median over {@code rows}: what a call costs beyond its
-   *     rows (absent in older runs, and when {@code rows} is the source itself)
-   * @param bareBest the fastest setting of the sweep, the one the pairs use
-   * @param sparkSeconds per pair, the whole {@code infer} stage: read, score, write, commit
+   * @param sourceRows the samples the pairs' rows repeat ({@code rows} is a multiple of them)
+   * @param noopSeconds an infer with nothing to score: the path that returns before any query
+   * @param interceptSeconds seconds at zero rows of the line through the infer of the source
+   *     samples alone ({@code aloneSeconds}) and the Spark side over {@code rows}, per round; the
+   *     median: what a call costs beyond its rows (absent when {@code rows} is the source itself)
+   * @param bareBest the fastest setting of the sweep, the one the rounds use
+   * @param sparkSeconds per round, the whole {@code infer} stage: read, score, write, commit
+   * @param pytorchBest the fastest PyTorch setting (null without torch)
+   * @param pytorchRatios per round, PyTorch seconds / Spark seconds: Spark's rate over PyTorch's
+   * @param bareVsPytorchRatios per round, PyTorch seconds / bare seconds: DJL's rate over PyTorch's
    */
   public record Infer(
       long rows,
+      Long sourceRows,
       int batchSize,
-      double fixedSeconds,
+      @JsonAlias("fixed_seconds") double noopSeconds,
       Double interceptSeconds,
       BareLoop bareBest,
       List<BareLoop> bareSweep,
       List<Double> sparkSeconds,
       List<Double> bareSeconds,
-      List<Double> ratios) {}
+      List<Double> aloneSeconds,
+      List<Double> ratios,
+      List<Boolean> disturbed,
+      Integer reruns,
+      BareLoop pytorchBest,
+      List<BareLoop> pytorchSweep,
+      List<Double> pytorchSeconds,
+      List<Double> pytorchRatios,
+      List<Double> bareVsPytorchRatios) {
+    /** The median of a per-round list over the undisturbed rounds; null for a null list. */
+    public Double median(List<Double> perRound) {
+      return perRound == null ? null : Stats.median(kept(perRound));
+    }
+
+    /** The undisturbed rounds' values of a per-round list (all of them if every one is). */
+    public List<Double> kept(List<Double> perRound) {
+      if (perRound == null || disturbed == null || !disturbed.contains(false)) {
+        return perRound;
+      }
+      List<Double> out = new ArrayList<>();
+      for (int i = 0; i < perRound.size(); i++) {
+        if (!disturbed.get(i)) {
+          out.add(perRound.get(i));
+        }
+      }
+      return out;
+    }
+  }
 
   /**
-   * One setting of the bare loop: {@code loops} side by side, each with {@code threads} libtorch
-   * threads and batches of {@code batch}, and the rate it reached.
+   * One setting of a bare loop: {@code loops} side by side (threads of one JVM for DJL, processes
+   * for PyTorch), each with {@code threads} libtorch threads and batches of {@code batch}, and the
+   * rate it reached; {@code allocator} is PyTorch's ({@code user}: glibc's defaults, {@code
+   * project}: the settings edl-dist gives libtorch), null for DJL, which runs under the project's.
    */
-  public record BareLoop(int loops, int threads, int batch, double samplesPerS) {}
+  public record BareLoop(int loops, int threads, int batch, double samplesPerS, String allocator) {
+    public BareLoop withRate(double rate) {
+      return new BareLoop(loops, threads, batch, rate, allocator);
+    }
+  }
 
   /**
    * Student training from stored soft labels against online distillation (the teacher's forward

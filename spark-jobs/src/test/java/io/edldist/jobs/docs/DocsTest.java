@@ -135,14 +135,23 @@ class DocsTest {
     BenchResult.Infer infer =
         new BenchResult.Infer(
             70000,
+            70000L,
             256,
             0.5,
             2.0,
-            new BenchResult.BareLoop(2, 1, 256, 4000),
-            List.of(new BenchResult.BareLoop(2, 1, 256, 4000)),
+            new BenchResult.BareLoop(2, 1, 256, 4000, null),
+            List.of(new BenchResult.BareLoop(2, 1, 256, 4000, null)),
             List.of(20.0, 20.0, 20.0),
             List.of(17.0, 17.0, 18.0),
-            pairs);
+            null,
+            pairs,
+            pairs.stream().map(p -> false).toList(),
+            0,
+            new BenchResult.BareLoop(1, 2, 64, 3000, "project"),
+            List.of(new BenchResult.BareLoop(1, 2, 64, 3000, "project")),
+            List.of(23.0, 23.0, 24.0),
+            List.of(1.15, 1.15, 1.2),
+            List.of(1.35, 1.35, 1.33));
     BenchResult.Training training =
         new BenchResult.Training(
             20000,
@@ -171,10 +180,17 @@ class DocsTest {
         null,
         null,
         0.5,
+        2.0,
         infer.bareBest(),
+        4000.0,
+        0,
+        0.85,
+        1.15,
+        1.35,
         0.96,
         6.0,
         3.0,
+        infer,
         infer,
         training,
         new BenchResult.ResNetRun(
@@ -201,6 +217,13 @@ class DocsTest {
         .contains("\"infer_efficiency_resnet\" : 0.96")
         .contains("\"offline_kd_speedup_resnet\" : 6.0")
         .contains("\"end_to_end_speedup_resnet\" : 3.0")
+        .contains("\"infer_vs_pytorch\" : 0.85")
+        .contains("\"infer_vs_pytorch_cnn\" : 1.15")
+        .contains("\"bare_loop_vs_pytorch_cnn\" : 1.35")
+        .contains("\"infer_intercept_s\" : 2.0")
+        .contains("\"infer_noop_s\" : 0.5")
+        .contains("\"bare_loop_sweep_rate\" : 4000.0")
+        .contains("\"pairs_disturbed\" : 0")
         .contains("\"spark_seconds\"");
   }
 }
