@@ -121,8 +121,10 @@ def main():
         make(a.make[0], a.make[1], a.shape, a.classes)
     elif a.serve:
         serve(a.serve, a.rows, a.shape, a.threads)
-    else:
+    elif a.teacher:
         by_hand(a.teacher, a.threads, a.batch)
+    else:
+        p.error("name a TorchScript teacher, or --make or --serve")
 
 
 if __name__ == "__main__":

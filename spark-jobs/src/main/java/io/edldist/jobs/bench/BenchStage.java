@@ -16,12 +16,16 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * The benchmark: every ratio measured side by side in one run, on the same cores, pair by pair
- * ({@link Pairs}), and written to {@code bench/results/<stamp>.json} ({@link BenchResult}), from
- * which {@code edl-dist docs} renders BENCHMARKS.md.
+ * The benchmark: every ratio measured side by side in one run, on the same cores, pair by pair or
+ * round by round ({@link Pairs}), and written to {@code bench/results/<stamp>.json} ({@link
+ * BenchResult}), from which {@code edl-dist docs} renders BENCHMARKS.md.
  *
  * <ul>
- *   <li>{@code infer_efficiency}: {@link InferBench};
+ *   <li>{@code infer_efficiency}, {@code infer_noop_s}, {@code infer_intercept_s}, {@code
+ *       infer_vs_pytorch_cnn} and {@code bare_loop_vs_pytorch_cnn}: {@link InferBench}, with a
+ *       {@link PyTorchLoop} when {@code /usr/bin/python3} has torch;
+ *   <li>{@code infer_vs_pytorch}: the same with the TorchScript fixture's layout, {@link
+ *       TorchScriptBench};
  *   <li>{@code offline_kd_speedup} and {@code end_to_end_speedup}: {@link TrainingBench};
  *   <li>the three {@code *_resnet} ratios: the same two with a ResNet-18 teacher, {@link
  *       ResNetBench};
@@ -90,18 +94,20 @@ public final class BenchStage {
     InferBench cnn = new InferBench(lake, config, teacher, samples.features(), runId);
     float[][] source = cnn.source();
     String noPyTorch = PyTorchLoop.whyNot();
-    if (noPyTorch == null && !teacher.meta().arch().equals("cnn")) {
-      noPyTorch = "the teacher is not the default cnn";
-    }
     BenchResult.Infer infer;
     BenchResult.Infer torchscript = null;
     if (noPyTorch != null) {
       System.err.println("bench: no PyTorch part: " + noPyTorch);
       infer = cnn.measure(inferRounds, inferSeconds, source, null);
     } else {
-      try (PyTorchLoop pytorch =
-          PyTorchLoop.open("cnn", samples.features().shape(), samples.classes(), source)) {
-        infer = cnn.measure(inferRounds, inferSeconds, source, pytorch);
+      if (teacher.meta().arch().equals("cnn")) {
+        try (PyTorchLoop pytorch =
+            PyTorchLoop.open("cnn", samples.features().shape(), samples.classes(), source)) {
+          infer = cnn.measure(inferRounds, inferSeconds, source, pytorch);
+        }
+      } else {
+        System.err.println("bench: no PyTorch side for the teacher: its arch is not cnn");
+        infer = cnn.measure(inferRounds, inferSeconds, source, null);
       }
       torchscript = new TorchScriptBench(lake, config, runId).measure(inferRounds, source);
     }
@@ -168,6 +174,7 @@ public final class BenchStage {
         blockwise == null ? null : Stats.median(blockwise.lptRatios()),
         blockwise == null ? null : Stats.median(blockwise.roundRobinRatios()),
         cluster == null ? null : Stats.median(cluster.ratios()),
+        infer == null ? null : infer.noopSeconds(),
         infer == null ? null : infer.noopSeconds(),
         infer == null ? null : infer.interceptSeconds(),
         infer == null ? null : infer.bareBest(),

@@ -84,39 +84,45 @@ final class InferBench {
         rows,
         copies,
         seconds);
+    // the sides in the order they run: the samples alone just before the Spark side whenever
+    // the rotation does not put the Spark side first
     List<Pairs.Side> sides = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     sides.add(warmup -> bare(source, rows, best.batch(), best.loops(), best.threads()));
+    names.add("bare DJL");
     Pairs.Rounds r;
     try (ScratchLake one = ScratchLake.repeated(lake, 1, teacher);
         ScratchLake scratch = ScratchLake.repeated(lake, copies, teacher)) {
-      sides.add(warmup -> scratch.inferAll(config, runId).seconds());
       if (pytorch != null) {
         sides.add(warmup -> pytorch.seconds(rows, fastestPyTorch));
+        names.add("PyTorch");
       }
       if (copies > 1) { // the samples alone: a second point of the line through the Spark side
         sides.add(warmup -> one.inferAll(config, runId).seconds());
+        names.add("Spark on the samples alone");
       }
+      sides.add(warmup -> scratch.inferAll(config, runId).seconds());
+      names.add("Spark");
       r =
           Pairs.rounds(
-              "infer: bare DJL, Spark"
-                  + (pytorch == null ? "" : ", PyTorch")
-                  + (copies > 1 ? ", Spark on the samples alone" : ""),
+              "infer: " + String.join(", ", names),
               rounds,
               sides,
               s -> rows / s[0] < DISTURBED * best.samplesPerS());
     }
     List<Double> bareSeconds = r.side(0);
-    List<Double> sparkSeconds = r.side(1);
-    List<Double> pytorchSeconds = pytorch == null ? null : r.side(2);
-    List<Double> alone = copies > 1 ? r.side(sides.size() - 1) : null;
+    List<Double> pytorchSeconds = pytorch == null ? null : r.side(1);
+    List<Double> alone = copies > 1 ? r.side(sides.size() - 2) : null;
+    List<Double> sparkSeconds = r.side(sides.size() - 1);
     // per round, the line through (samples, alone) and (rows, Spark side) at zero rows; the median
+    // over the undisturbed rounds, as every other figure
     Double intercept = null;
     if (copies > 1) {
       List<Double> intercepts = new ArrayList<>();
       for (int i = 0; i < alone.size(); i++) {
         intercepts.add((copies * alone.get(i) - sparkSeconds.get(i)) / (copies - 1));
       }
-      intercept = Stats.median(intercepts);
+      intercept = Stats.median(BenchResult.Infer.undisturbed(intercepts, r.disturbed()));
       System.err.printf(
           Locale.ROOT,
           "bench: infer costs %.2f s beyond its rows (per round, the line through %,d rows: %s)%n",
@@ -127,6 +133,7 @@ final class InferBench {
     return new BenchResult.Infer(
         rows,
         (long) source.length,
+        seconds,
         batchSize,
         noop,
         intercept,

@@ -75,10 +75,14 @@ final class PyTorchLoop implements AutoCloseable {
    * default teacher's) for samples of {@code shape} and writes {@code source} beside it.
    */
   static PyTorchLoop open(String arch, int[] shape, int classes, float[][] source) {
+    Path dir = null;
     try {
-      Path dir = Files.createTempDirectory("edl-dist-bench-pytorch");
+      dir = Files.createTempDirectory("edl-dist-bench-pytorch");
       Path script = dir.resolve("pytorch_infer.py");
       try (InputStream in = PyTorchLoop.class.getResourceAsStream("pytorch_infer.py")) {
+        if (in == null) {
+          throw new IOException("pytorch_infer.py is not in the job jar: rebuild it");
+        }
         Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
       }
       Path model = dir.resolve(arch + ".pt");
@@ -103,6 +107,7 @@ final class PyTorchLoop implements AutoCloseable {
       }
       return new PyTorchLoop(dir, model, rows, shape);
     } catch (IOException e) {
+      deleteQuietly(dir);
       throw EdlException.cannot("set up the PyTorch loop", e, "Check free space in /tmp");
     }
   }
@@ -172,11 +177,10 @@ final class PyTorchLoop implements AutoCloseable {
     try {
       if (!sameProcesses(setting)) {
         stopWorkers();
-        List<Worker> started = new ArrayList<>();
+        workers = new ArrayList<>(); // filled one by one, so close() stops what did start
         for (int i = 0; i < setting.loops(); i++) {
-          started.add(new Worker(setting.threads(), setting.allocator()));
+          workers.add(new Worker(setting.threads(), setting.allocator()));
         }
-        workers = started;
         running = setting;
       }
       long per = (count + workers.size() - 1) / workers.size();
@@ -235,7 +239,12 @@ final class PyTorchLoop implements AutoCloseable {
       out =
           new BufferedReader(
               new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-      expect("ready");
+      try {
+        expect("ready");
+      } catch (IOException e) {
+        stop();
+        throw e;
+      }
     }
 
     void ask(long count, int batch) throws IOException {
@@ -247,8 +256,18 @@ final class PyTorchLoop implements AutoCloseable {
       expect(null);
     }
 
+    /** The next line, which must be {@code word} when it is not null; waits at most an hour. */
     private void expect(String word) throws IOException {
-      String line = out.readLine();
+      long deadline = System.nanoTime() + TimeUnit.HOURS.toNanos(1);
+      while (!out.ready() && process.isAlive() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted", e);
+        }
+      }
+      String line = out.ready() || !process.isAlive() ? out.readLine() : null;
       if (line == null || (word != null && !line.equals(word))) {
         List<String> err = Files.readAllLines(log);
         throw new IOException(
@@ -306,10 +325,17 @@ final class PyTorchLoop implements AutoCloseable {
   @Override
   public void close() {
     stopWorkers();
+    deleteQuietly(dir);
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (dir == null) {
+      return;
+    }
     try {
       LocalFiles.deleteTree(dir);
     } catch (IOException e) {
-      throw EdlException.cannot("delete " + dir, e, "Delete it by hand");
+      System.err.println("bench: could not delete " + dir + ": " + e.getMessage());
     }
   }
 }

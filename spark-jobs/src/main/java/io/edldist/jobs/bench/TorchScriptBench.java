@@ -32,7 +32,7 @@ final class TorchScriptBench {
     this.runId = runId;
   }
 
-  /** Null when the samples are not one-channel 28x28 images. */
+  /** Null when the samples are not images of at least 4x4. */
   BenchResult.Infer measure(int rounds, float[][] source) {
     SamplesMeta meta = SamplesMeta.of(lake);
     int[] shape = meta.features().shape();

@@ -146,7 +146,7 @@ final class BenchmarksMarkdown {
       md.append(
           row(
               "infer_noop_s",
-              r.inferNoopS(),
+              infer.noopSeconds(),
               List.of(),
               Goal.atMost(1.0),
               null,
@@ -247,14 +247,17 @@ final class BenchmarksMarkdown {
       md.append(
           f(
               "\nThe infer comparisons run in rounds instead of pairs: %d measured rounds, each"
-                  + " running every side once (bare DJL loop, Spark, PyTorch when there is torch),"
-                  + " the side that goes first rotating. A round whose bare loop ran under %.1f of"
-                  + " its sweep rate (%,.0f samples/s with the default teacher) was run again: %d"
-                  + " rerun(s); %d round(s) stayed disturbed and are left out of the medians.\n",
+                  + " running every side once (bare DJL loop, PyTorch when there is torch, Spark on"
+                  + " the samples alone, Spark), the side that goes first rotating, over about %s"
+                  + " of the bare loop's work (a third of it with the TorchScript fixture). A round"
+                  + " whose bare loop ran under %.1f of its sweep rate (%,.0f samples/s with the"
+                  + " default teacher) was run again, up to twice; a round still that slow is"
+                  + " left out of the medians and the rounds listed. Over every infer comparison"
+                  + " of this run, %d round(s) stayed disturbed.\n",
               infer.sparkSeconds().size(),
+              infer.seconds() == null ? "30 s" : seconds(infer.seconds()),
               0.9,
               r.bareLoopSweepRate(),
-              infer.reruns(),
               r.pairsDisturbed()));
     }
     if (infer != null && t != null) {
@@ -288,7 +291,7 @@ final class BenchmarksMarkdown {
           row(
               "infer_vs_pytorch_cnn",
               r.inferVsPytorchCnn(),
-              cnn.pytorchRatios(),
+              cnn.kept(cnn.pytorchRatios()),
               Goal.atLeast(1.0),
               null,
               f(
@@ -296,19 +299,19 @@ final class BenchmarksMarkdown {
                       + " teacher's layout traced by PyTorch, same %s rows: %s vs %s",
                   pytorchSetting(cnn.pytorchBest()),
                   count(cnn.rows()),
-                  seconds(Stats.median(cnn.sparkSeconds())),
-                  seconds(Stats.median(cnn.pytorchSeconds())))));
+                  seconds(cnn.median(cnn.sparkSeconds())),
+                  seconds(cnn.median(cnn.pytorchSeconds())))));
       md.append(
           row(
               "bare_loop_vs_pytorch_cnn",
               r.bareLoopVsPytorchCnn(),
-              cnn.bareVsPytorchRatios(),
+              cnn.kept(cnn.bareVsPytorchRatios()),
               Goal.atLeast(1.0),
               null,
               f(
                   "the bare DJL loop's rows/s over the PyTorch loop's, same rows: %s vs %s",
-                  seconds(Stats.median(cnn.bareSeconds())),
-                  seconds(Stats.median(cnn.pytorchSeconds())))));
+                  seconds(cnn.median(cnn.bareSeconds())),
+                  seconds(cnn.median(cnn.pytorchSeconds())))));
     }
     BenchResult.Infer ts = r.torchscript();
     if (ts != null) {
@@ -316,7 +319,7 @@ final class BenchmarksMarkdown {
           row(
               "infer_vs_pytorch",
               r.inferVsPytorch(),
-              ts.pytorchRatios(),
+              ts.kept(ts.pytorchRatios()),
               Goal.atLeast(0.8),
               null,
               f(
@@ -326,9 +329,9 @@ final class BenchmarksMarkdown {
                       + " them: %s",
                   pytorchSetting(ts.pytorchBest()),
                   count(ts.rows()),
-                  seconds(Stats.median(ts.sparkSeconds())),
-                  seconds(Stats.median(ts.pytorchSeconds())),
-                  seconds(Stats.median(ts.bareSeconds())))));
+                  seconds(ts.median(ts.sparkSeconds())),
+                  seconds(ts.median(ts.pytorchSeconds())),
+                  seconds(ts.median(ts.bareSeconds())))));
     }
   }
 
@@ -345,12 +348,12 @@ final class BenchmarksMarkdown {
       double goal,
       BenchResult.Infer infer,
       String teacher) {
-    double spark = Stats.median(infer.sparkSeconds());
+    double spark = infer.median(infer.sparkSeconds());
     md.append(
         row(
             "infer_efficiency" + suffix,
             value,
-            infer.ratios(),
+            infer.kept(infer.ratios()),
             Goal.atLeast(goal),
             1.0,
             f(
@@ -368,7 +371,7 @@ final class BenchmarksMarkdown {
                 count(infer.rows()),
                 infer.batchSize(),
                 seconds(spark),
-                seconds(Stats.median(infer.bareSeconds())),
+                seconds(infer.median(infer.bareSeconds())),
                 seconds(infer.noopSeconds()),
                 percent(infer.noopSeconds() / spark),
                 infer.interceptSeconds() == null
@@ -376,7 +379,7 @@ final class BenchmarksMarkdown {
                     : f(
                         "; beyond its rows a call costs %s, %s of the Spark side (at zero rows, the"
                             + " line through an infer of the samples alone and the Spark side, per"
-                            + " pair)",
+                            + " round)",
                         seconds(infer.interceptSeconds()),
                         percent(infer.interceptSeconds() / spark)),
                 teacher)));
@@ -427,9 +430,9 @@ final class BenchmarksMarkdown {
         f(
             "| Spark infer stage%s | %,.0f |\n| bare DJL loop%s | %,.0f |\n",
             teacher,
-            infer.rows() / Stats.median(infer.sparkSeconds()),
+            infer.rows() / infer.median(infer.sparkSeconds()),
             teacher,
-            infer.rows() / Stats.median(infer.bareSeconds())));
+            infer.rows() / infer.median(infer.bareSeconds())));
     double samples = (double) t.rows() * t.epochs();
     md.append(
         f(

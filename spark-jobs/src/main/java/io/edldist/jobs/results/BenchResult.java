@@ -8,10 +8,11 @@ import java.util.Map;
 
 /**
  * One run of {@code edl-dist bench}, as written to {@code bench/results/<stamp>.json};
- * BENCHMARKS.md is rendered from these files. Every ratio is measured side by side: the two sides
- * run pair by pair, which side goes first alternating from pair to pair, and the figure is the
- * median of the per-pair ratios. The top-level ratio keys are read by automated checks: keep them
- * stable.
+ * BENCHMARKS.md is rendered from these files. Every ratio is measured side by side: the sides run
+ * pair by pair (the infer comparisons in rounds of three or four sides), which side goes first
+ * alternating from pair to pair, and the figure is the median of the per-pair ratios. The top-level
+ * keys are read by automated checks: keep them stable ({@code infer_fixed_s} stays, with the same
+ * value as {@code infer_noop_s}).
  *
  * <p>Files of older runs ({@code schema} absent or 1) hold the same top-level ratios, computed as
  * the ratio of two medians; their {@code end_to_end_speedup} was arithmetic on measured rates, not
@@ -38,7 +39,8 @@ public record BenchResult(
     @JsonProperty("blockwise_speedup_2_lpt") Double blockwiseSpeedup2Lpt,
     @JsonProperty("blockwise_speedup_2_round_robin") Double blockwiseSpeedup2RoundRobin,
     @JsonProperty("infer_scaling_2x") Double inferScaling2x,
-    @JsonProperty("infer_noop_s") @JsonAlias("infer_fixed_s") Double inferNoopS,
+    @JsonProperty("infer_fixed_s") Double inferFixedS,
+    @JsonProperty("infer_noop_s") Double inferNoopS,
     @JsonProperty("infer_intercept_s") Double inferInterceptS,
     @JsonProperty("bare_loop_best") BareLoop bareLoopBest,
     @JsonProperty("bare_loop_sweep_rate") Double bareLoopSweepRate,
@@ -70,8 +72,10 @@ public record BenchResult(
    * side once; a round whose bare loop ran under 0.9 of its sweep rate was run again, and is marked
    * {@code disturbed} if it stayed so. Medians leave disturbed rounds out (unless every round was).
    *
-   * @param sourceRows the samples the pairs' rows repeat ({@code rows} is a multiple of them)
+   * @param sourceRows the samples the rounds' rows repeat ({@code rows} is a multiple of them)
+   * @param seconds the seconds of the fastest bare loop's work the rounds were sized to
    * @param noopSeconds an infer with nothing to score: the path that returns before any query
+   *     starts ({@code infer_noop_s})
    * @param interceptSeconds seconds at zero rows of the line through the infer of the source
    *     samples alone ({@code aloneSeconds}) and the Spark side over {@code rows}, per round; the
    *     median: what a call costs beyond its rows (absent when {@code rows} is the source itself)
@@ -84,6 +88,7 @@ public record BenchResult(
   public record Infer(
       long rows,
       Long sourceRows,
+      Double seconds,
       int batchSize,
       @JsonAlias("fixed_seconds") double noopSeconds,
       Double interceptSeconds,
@@ -107,6 +112,11 @@ public record BenchResult(
 
     /** The undisturbed rounds' values of a per-round list (all of them if every one is). */
     public List<Double> kept(List<Double> perRound) {
+      return undisturbed(perRound, disturbed);
+    }
+
+    /** The values of {@code perRound} whose round is not disturbed (all if every one is). */
+    public static List<Double> undisturbed(List<Double> perRound, List<Boolean> disturbed) {
       if (perRound == null || disturbed == null || !disturbed.contains(false)) {
         return perRound;
       }

@@ -39,7 +39,7 @@ final class Plausibility {
       for (int i = 0; i < rounds; i++) {
         intercepts.add((copies * r.aloneSeconds().get(i) - r.sparkSeconds().get(i)) / (copies - 1));
       }
-      close(out, "intercept_seconds", r.interceptSeconds(), Stats.median(intercepts));
+      close(out, "intercept_seconds", r.interceptSeconds(), Stats.median(r.kept(intercepts)));
     }
     double sweep = r.bareBest().samplesPerS();
     for (double s : r.bareSeconds()) {

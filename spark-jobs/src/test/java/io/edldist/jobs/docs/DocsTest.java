@@ -136,6 +136,7 @@ class DocsTest {
         new BenchResult.Infer(
             70000,
             70000L,
+            30.0,
             256,
             0.5,
             2.0,
@@ -179,6 +180,7 @@ class DocsTest {
         null,
         null,
         null,
+        0.5,
         0.5,
         2.0,
         infer.bareBest(),
