@@ -136,6 +136,20 @@ final class ReadmeFigures {
                 ratio(b.endToEndSpeedup()),
                 ratio(b.inferEfficiency()),
                 suspect(b.inferEfficiency())));
+    if (b.inferVsPytorchCnn() != null) {
+      s.append(
+          f(
+              " and at %sx the rows/s of a plain PyTorch loop over the same rows (the bare DJL loop"
+                  + " at %sx)",
+              ratio(b.inferVsPytorchCnn()), ratio(b.bareLoopVsPytorchCnn())));
+    }
+    if (b.inferVsPytorch() != null) {
+      s.append(
+          f(
+              "; with a teacher as cheap as the TorchScript fixture, where the pipeline's own cost"
+                  + " per row is what counts, at %sx PyTorch's rows/s",
+              ratio(b.inferVsPytorch())));
+    }
     if (b.resnet() != null) {
       s.append(
           f(
